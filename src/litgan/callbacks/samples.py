@@ -1,0 +1,77 @@
+"""Saves a picture of the generator's samples at every validation and sends it to every logger:
+a scatter plot over the real data for 2-D points, a grid for images. The samples come from the
+validation noise, which is the same at every validation, so successive pictures show how the
+same latent points move."""
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from lightning import Callback, LightningModule, Trainer  # noqa: E402
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import Tensor  # noqa: E402
+from torchvision.utils import make_grid  # noqa: E402
+
+
+def log_png(trainer: Trainer, key: str, path: Path) -> None:
+    """Send a saved PNG to the loggers that store images (W&B, TensorBoard)."""
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.log_image(key=key, images=[str(path)], step=trainer.global_step)
+        elif isinstance(logger, TensorBoardLogger):
+            image = np.asarray(Image.open(path).convert("RGB"))
+            logger.experiment.add_image(key, image, trainer.global_step, dataformats="HWC")
+
+
+def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.scatter(*real.T, s=4, alpha=0.3, c="tab:blue", label="data")
+    ax.scatter(*fake.T, s=4, alpha=0.5, c="tab:orange", label="generated")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", markerscale=3)
+    ax.set_title(title)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+
+
+def image_grid(images: Tensor, path: Path, nrow: int) -> None:
+    grid = make_grid(images.float().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1))
+    Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()).save(path)
+
+
+class SamplePlots(Callback):
+    def __init__(self, output_dir: str, num_samples: int = 1000, grid_rows: int = 8) -> None:
+        self.output_dir = Path(output_dir)
+        self.num_samples = num_samples
+        self.grid_rows = grid_rows
+        self._real: list[Tensor] = []
+        self._fake: list[Tensor] = []
+
+    def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._real, self._fake = [], []
+
+    def on_validation_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        if trainer.is_global_zero and sum(len(f) for f in self._fake) < self.num_samples:
+            self._real.append(outputs["real"].detach().cpu())
+            self._fake.append(outputs["fake"].detach().cpu())
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not trainer.is_global_zero or trainer.sanity_checking or not self._fake:
+            return
+        real = torch.cat(self._real)[: self.num_samples]
+        fake = torch.cat(self._fake)[: self.num_samples]
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"samples_step{trainer.global_step:07d}.png"
+        if fake.dim() == 2 and fake.shape[1] == 2:
+            scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
+        else:
+            image_grid(fake[: self.grid_rows**2], path, nrow=self.grid_rows)
+        log_png(trainer, "val/samples", path)

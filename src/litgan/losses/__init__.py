@@ -1,0 +1,22 @@
+"""Adversarial losses and the penalties that keep a critic well behaved."""
+
+from litgan.losses.adversarial import (
+    AdversarialLoss,
+    HingeLoss,
+    LeastSquaresLoss,
+    MinimaxLoss,
+    NonSaturatingLoss,
+    WassersteinLoss,
+)
+from litgan.losses.penalties import clip_weights, gradient_penalty
+
+__all__ = [
+    "AdversarialLoss",
+    "HingeLoss",
+    "LeastSquaresLoss",
+    "MinimaxLoss",
+    "NonSaturatingLoss",
+    "WassersteinLoss",
+    "clip_weights",
+    "gradient_penalty",
+]

@@ -1,0 +1,27 @@
+"""Ways of keeping a Wasserstein critic (approximately) 1-Lipschitz."""
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor) -> Tensor:
+    """Gulrajani et al. 2017, eq. 3: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = a*real + (1-a)*fake.
+
+    `alpha` holds one uniform draw per example (shape [batch]); it is passed in rather than drawn
+    here so that the caller decides where randomness comes from. The norm is taken over each
+    example's whole flattened gradient, not per pixel or over the batch.
+    """
+    alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(mixed)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+@torch.no_grad()
+def clip_weights(module: nn.Module, clip_value: float) -> None:
+    """Arjovsky et al. 2017, Algorithm 1: clamp every critic parameter to [-c, c] after each update."""
+    for parameter in module.parameters():
+        parameter.clamp_(-clip_value, clip_value)

@@ -1,0 +1,147 @@
+"""Unconditional GANs: the vanilla GAN (Goodfellow et al. 2014), WGAN (Arjovsky et al. 2017)
+and WGAN-GP (Gulrajani et al. 2017) differ only in loss, Lipschitz constraint, optimiser and
+`n_critic`, all chosen by config."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from lightning import LightningModule
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
+from litgan.utils.random import ShardedGenerator
+
+
+class GAN(LightningModule):
+    """Alternates `n_critic` discriminator (critic) updates with one generator update.
+
+    One training step is one generator update: its batch holds `n_critic` minibatches of real
+    data, one per critic update, so `trainer.max_steps` and `global_step` count generator
+    updates. Noise and gradient-penalty mixing weights are drawn for the global batch and
+    sliced per process, so N processes reproduce one process on the same global batches.
+    """
+
+    def __init__(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Optimizer],
+        optimizer_d: Callable[..., Optimizer],
+        data_shape: Sequence[int],
+        n_critic: int = 1,
+        gradient_penalty_weight: float = 0.0,
+        weight_clip: float | None = None,
+        scheduler_g: Callable[..., Any] | None = None,
+        scheduler_d: Callable[..., Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = generator(data_shape=data_shape)
+        self.discriminator = discriminator(data_shape=data_shape)
+        self.latent_dim: int = self.generator.latent_dim
+        self.loss = loss
+        self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
+        self.scheduler_g, self.scheduler_d = scheduler_g, scheduler_d
+        self.n_critic = n_critic
+        self.gradient_penalty_weight = gradient_penalty_weight
+        self.weight_clip = weight_clip
+        self.seed = seed
+        self.critic_updates = 0
+        self._random: ShardedGenerator | None = None
+        self._random_state: dict | None = None
+
+    # --- randomness -------------------------------------------------------------------------
+
+    @property
+    def random(self) -> ShardedGenerator:
+        if self._random is None:
+            rank, world = (self.global_rank, self.trainer.world_size) if self._trainer else (0, 1)
+            self._random = ShardedGenerator(self.seed, rank, world, self.device)
+            if self._random_state is not None:
+                self._random.load_state_dict(self._random_state)
+        return self._random
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.generator(z)
+
+    # --- training ---------------------------------------------------------------------------
+
+    def training_step(self, batch: tuple[Tensor, ...]) -> None:
+        opt_g, opt_d = self.optimizers()
+        reals = batch[0].chunk(self.n_critic)
+
+        with self.toggled_optimizer(opt_d):
+            for real in reals:
+                d_loss, d_real, d_fake, gp = self.critic_loss(real)
+                opt_d.zero_grad(set_to_none=True)
+                self.manual_backward(d_loss)
+                self.critic_optimizer_step(opt_d)
+                if self.weight_clip is not None:
+                    clip_weights(self.discriminator, self.weight_clip)
+
+        with self.toggled_optimizer(opt_g):
+            fake = self.generator(self.random.randn(len(reals[-1]), self.latent_dim))
+            g_loss = self.loss.generator(self.discriminator(fake))
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(g_loss)
+            opt_g.step()
+
+        for scheduler in self.lr_schedulers() or []:
+            scheduler.step()
+
+        metrics = {"train/d_loss": d_loss, "train/g_loss": g_loss, "train/d_real": d_real, "train/d_fake": d_fake}
+        if gp is not None:
+            metrics["train/gp"] = gp
+        self.log_dict(metrics, prog_bar=False)
+        self.log_dict({"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)})
+
+    def critic_loss(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        fake = self.generator(self.random.randn(len(real), self.latent_dim))
+        real_scores, fake_scores = self.discriminator(real), self.discriminator(fake)
+        loss = self.loss.discriminator(real_scores, fake_scores)
+        gp = None
+        if self.gradient_penalty_weight:
+            gp = gradient_penalty(self.discriminator, real, fake, self.random.rand(len(real)))
+            loss = loss + self.gradient_penalty_weight * gp
+        return loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp
+
+    def critic_optimizer_step(self, optimizer: Any) -> None:
+        # Lightning counts every LightningOptimizer.step() as a global step, but global_step is
+        # meant to count generator updates; the strategy call still applies precision plugins.
+        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None)
+        self.critic_updates += 1
+
+    # --- validation: generate as many samples as there are real ones -------------------------
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
+
+    def validation_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        real = batch[0]
+        return {"real": real, "fake": self.generator(self._val_random.randn(len(real), self.latent_dim))}
+
+    # --- optimisers and checkpoints ---------------------------------------------------------
+
+    def configure_optimizers(self) -> Any:
+        optimizers = [self.optimizer_g(self.generator.parameters()), self.optimizer_d(self.discriminator.parameters())]
+        schedulers = [make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make]
+        return optimizers, schedulers
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        bad = [name for name, p in self.named_parameters() if not torch.isfinite(p).all()]
+        if bad:
+            raise FloatingPointError(
+                f"Training diverged: {len(bad)} parameter tensors (first: {bad[0]}) hold NaN or inf at generator "
+                f"step {self.global_step}; not saving this checkpoint, earlier checkpoints are kept. "
+                "Lower the learning rate or check the loss/penalty settings."
+            )
+        checkpoint["litgan"] = {"random": self.random.state_dict(), "critic_updates": self.critic_updates}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint["litgan"]
+        self.critic_updates = state["critic_updates"]
+        self._random, self._random_state = None, state["random"]

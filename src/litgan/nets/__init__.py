@@ -1,0 +1,6 @@
+"""Generators and discriminators. Each takes the dataset's sample shape and checks it can serve it."""
+
+from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]

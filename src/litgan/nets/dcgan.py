@@ -1,0 +1,89 @@
+"""DCGAN (Radford et al. 2015) for square images of 32x32 or 64x64: strided transposed
+convolutions with batch norm and ReLU in the generator, strided convolutions with LeakyReLU(0.2)
+in the discriminator, N(0, 0.02) initialisation."""
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+SUPPORTED_SIZES = (32, 64)
+
+
+def check_image_shape(data_shape: Sequence[int], architecture: str) -> tuple[int, int]:
+    """Return (channels, size) or refuse, in one sentence, a shape this architecture cannot make."""
+    shape = tuple(data_shape)
+    if len(shape) != 3 or shape[1] != shape[2] or shape[1] not in SUPPORTED_SIZES:
+        raise ValueError(
+            f"architecture={architecture} works on square images of shape (channels, size, size) "
+            f"with size in {SUPPORTED_SIZES}, but the dataset provides samples of shape {shape}; "
+            "use architecture=mlp for 2-D point data or resize the images (data.image_size)."
+        )
+    return shape[0], shape[1]
+
+
+def _num_doublings(size: int) -> int:
+    return {32: 3, 64: 4}[size]  # 4x4 -> size
+
+
+def _norm2d(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":  # normalises each example over (C, H, W): the WGAN-GP choice
+        return nn.GroupNorm(1, channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {kind!r}")
+
+
+def dcgan_init(module: nn.Module) -> None:
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, data_shape: Sequence[int], latent_dim: int = 100, features: int = 64, norm: str = "batch") -> None:
+        super().__init__()
+        channels, size = check_image_shape(data_shape, "dcgan")
+        self.data_shape = tuple(data_shape)
+        self.latent_dim = latent_dim
+        width = features * 2 ** (_num_doublings(size) - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim, width, 4, 1, 0, bias=False),
+            _norm2d(norm, width),
+            nn.ReLU(True),
+        ]
+        for _ in range(_num_doublings(size) - 1):
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), _norm2d(norm, width // 2), nn.ReLU(True)]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Image -> one raw score per example. `norm='layer'` or `'none'` for a WGAN-GP critic:
+    batch norm couples the examples of a batch, which the per-example gradient penalty forbids."""
+
+    def __init__(self, data_shape: Sequence[int], features: int = 64, norm: str = "batch") -> None:
+        super().__init__()
+        channels, size = check_image_shape(data_shape, "dcgan")
+        self.data_shape = tuple(data_shape)
+        width = features
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for _ in range(_num_doublings(size) - 1):
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), _norm2d(norm, width * 2), nn.LeakyReLU(0.2, True)]
+            width *= 2
+        layers.append(nn.Conv2d(width, 1, 4, 1, 0))
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).flatten()

@@ -1,0 +1,67 @@
+"""Fully connected generator and discriminator: the nets of Goodfellow 2014 and of the
+WGAN-GP toy experiments (512 units, 3 hidden ReLU layers). They flatten any sample shape,
+so they serve 2-D points as well as small images."""
+
+import math
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+
+def _hidden_layers(in_dim: int, hidden_dim: int, num_layers: int, norm: str) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for i in range(num_layers):
+        layers.append(nn.Linear(in_dim if i == 0 else hidden_dim, hidden_dim))
+        if norm == "layer":
+            layers.append(nn.LayerNorm(hidden_dim))
+        elif norm == "batch":
+            layers.append(nn.BatchNorm1d(hidden_dim))
+        elif norm != "none":
+            raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {norm!r}")
+        layers.append(nn.ReLU())
+    return layers
+
+
+class MLPGenerator(nn.Module):
+    """z ~ N(0, I) in R^latent_dim -> a sample of `data_shape`; tanh output for images (which
+    live in [-1, 1]), linear output for points."""
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int = 2,
+        hidden_dim: int = 512,
+        num_layers: int = 3,
+        norm: str = "none",
+    ) -> None:
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+        self.latent_dim = latent_dim
+        layers = _hidden_layers(latent_dim, hidden_dim, num_layers, norm)
+        layers.append(nn.Linear(hidden_dim, math.prod(self.data_shape)))
+        if len(self.data_shape) == 3:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(-1, *self.data_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """A sample of `data_shape` -> one raw score (a logit, or a critic value) per example."""
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        hidden_dim: int = 512,
+        num_layers: int = 3,
+        norm: str = "none",
+    ) -> None:
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+        layers = _hidden_layers(math.prod(self.data_shape), hidden_dim, num_layers, norm)
+        layers.append(nn.Linear(hidden_dim, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x.flatten(1)).squeeze(1)

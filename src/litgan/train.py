@@ -1,0 +1,50 @@
+"""Training: compose datamodule, model, callbacks and loggers from the config, fit, and return
+the metrics (the one named `optimized_metric` is what Hydra sweepers minimise)."""
+
+import logging
+from typing import Any
+
+import hydra
+import lightning as L
+from lightning import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.loggers import Logger
+from omegaconf import DictConfig, OmegaConf
+
+from litgan.utils.wandb_mode import choose_wandb_mode
+
+log = logging.getLogger(__name__)
+
+
+def instantiate_group(group: DictConfig | None) -> list[Any]:
+    """Instantiate every `_target_` entry of a config group such as `callbacks` or `logger`."""
+    return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry and "_target_" in entry]
+
+
+def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningModule:
+    """The LightningModule for this data: nets are built for the dataset's sample shape."""
+    return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape)
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    choose_wandb_mode()
+
+    datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
+    loggers: list[Logger] = instantiate_group(cfg.get("logger"))
+    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+
+    config = OmegaConf.to_container(cfg, resolve=True)
+    for logger in trainer.loggers:
+        logger.log_hyperparams(config)
+
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+
+    metrics = {name: value.item() for name, value in trainer.callback_metrics.items()}
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is not None:
+        metrics["best_model_path"] = checkpoint.best_model_path
+        metrics["last_model_path"] = checkpoint.last_model_path
+    return metrics
