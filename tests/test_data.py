@@ -61,9 +61,11 @@ def test_in_memory_batches_resume_exactly_mid_epoch():
 
 def test_in_memory_batches_shard_the_global_batch_across_processes():
     data = (torch.arange(1000).float(),)
-    single = next(iter(InMemoryBatches(data, batch_size=8, seed=5)))[0]
-    shards = [next(iter(InMemoryBatches(data, batch_size=4, seed=5, rank=r, world_size=2)))[0] for r in range(2)]
-    assert torch.equal(torch.cat(shards), single)
+    single = next(iter(InMemoryBatches(data, batch_size=8, batches_per_step=3, seed=5)))[0]
+    shards = [next(iter(InMemoryBatches(data, batch_size=4, batches_per_step=3, seed=5, rank=r, world_size=2)))[0] for r in range(2)]
+    # critic update k of the single process sees exactly the union of the processes' k-th minibatches
+    for k in range(3):
+        assert torch.equal(torch.cat([s.chunk(3)[k] for s in shards]), single.chunk(3)[k])
 
 
 def test_digits_are_labelled_32x32_images_in_unit_range_with_a_fixed_split():

@@ -31,9 +31,10 @@ class ShardedGenerator:
         draw = torch.rand(self.world_size * batch_size, *shape, generator=self.generator, device=self.device)
         return self._share(draw, batch_size)
 
-    def randint(self, high: int, batch_size: int) -> Tensor:
-        draw = torch.randint(high, (self.world_size * batch_size,), generator=self.generator, device=self.device)
-        return self._share(draw, batch_size)
+    def randint(self, high: int, batch_size: int, groups: int = 1) -> Tensor:
+        """`groups` consecutive global batches (e.g. one per critic update), each sharded, concatenated."""
+        draw = torch.randint(high, (groups, self.world_size * batch_size), generator=self.generator, device=self.device)
+        return draw[:, self.rank * batch_size : (self.rank + 1) * batch_size].flatten()
 
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}
