@@ -43,8 +43,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
 
     metrics = {name: value.item() for name, value in trainer.callback_metrics.items()}
-    checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None:
-        metrics["best_model_path"] = checkpoint.best_model_path
-        metrics["last_model_path"] = checkpoint.last_model_path
+    for checkpoint in trainer.checkpoint_callbacks:
+        # a monitoring callback keeps the best checkpoint, a non-monitoring one the latest
+        metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = checkpoint.best_model_path
     return metrics

@@ -1,0 +1,76 @@
+"""Every combination of the config groups composes, and either trains or is refused clearly."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hydra.utils import instantiate
+
+from litgan.train import build_model, train
+from tests.conftest import CONFIG_DIR, tiny_overrides
+
+MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
+LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
+ARCHITECTURES = sorted(p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml"))
+EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits"]
+FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder"]
+POINT_DATA = {"ring", "grid", "swissroll"}
+
+
+def test_the_groups_are_all_there():
+    assert {"gan", "wgan", "wgan_gp"} <= set(MODELS)
+    assert set(LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
+    assert set(ARCHITECTURES) == {"mlp", "dcgan"}
+
+
+def test_every_config_file_says_what_it_is_for():
+    for path in Path(CONFIG_DIR).rglob("*.yaml"):
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        comment = [line for line in lines[:3] if line.startswith("#") and "@package" not in line]
+        assert comment, f"{path} lacks a one-line comment saying what it is for"
+
+
+@pytest.mark.parametrize("model,loss,architecture,data", list(itertools.product(MODELS, LOSSES, ARCHITECTURES, EMBEDDED_DATA)))
+def test_every_combination_builds_or_is_refused_in_one_sentence(compose_config, model, loss, architecture, data):
+    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)])
+    assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
+    datamodule = instantiate(cfg.data)
+    if architecture == "dcgan" and data in POINT_DATA:
+        with pytest.raises(Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"):
+            build_model(cfg, datamodule)
+        return
+    built = build_model(cfg, datamodule)
+    assert built.n_critic == cfg.model.n_critic
+
+
+@pytest.mark.parametrize("model,loss", list(itertools.product(MODELS, LOSSES)))
+def test_every_model_and_loss_trains_a_few_steps(compose_config, model, loss):
+    metrics = train(compose_config([f"model={model}", f"loss={loss}", *tiny_overrides(steps=2)]))
+    assert metrics["train/g_step"] == 2.0  # generator updates done when last logged
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("architecture,data", [("mlp", "grid"), ("mlp", "swissroll"), ("mlp", "digits"), ("dcgan", "digits")])
+def test_every_model_trains_on_every_architecture_and_embedded_dataset(compose_config, model, architecture, data):
+    metrics = train(compose_config([f"model={model}", f"data={data}", *tiny_overrides(architecture, steps=2)]))
+    assert "train/d_loss" in metrics
+
+
+@pytest.mark.parametrize("data", FILE_DATA)
+def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(compose_config, data, tmp_path):
+    cfg = compose_config([f"data={data}", "architecture=dcgan", f"paths.data_dir={tmp_path}"])
+    datamodule = instantiate(cfg.data)
+    assert len(datamodule.data_shape) == 3
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        datamodule.setup("fit")
+
+
+def test_the_model_presets_carry_the_papers_hyperparameters(compose_config):
+    wgan = compose_config(["model=wgan"]).model
+    assert (wgan.optimizer_d._target_, wgan.optimizer_d.lr, wgan.weight_clip, wgan.n_critic) == ("torch.optim.RMSprop", 5e-5, 0.01, 5)
+    gp = compose_config(["model=wgan_gp"])
+    assert (gp.model.optimizer_d.lr, list(gp.model.optimizer_d.betas), gp.model.gradient_penalty_weight, gp.model.n_critic) == (1e-4, [0.0, 0.9], 10.0, 5)
+    assert gp.loss._target_ == "litgan.losses.WassersteinLoss" and gp.architecture.discriminator.norm == "layer"
+    assert compose_config(["model=wgan_gp", "loss=hinge"]).loss._target_ == "litgan.losses.HingeLoss"  # the command line wins
+    toy = compose_config([]).model
+    assert (toy.gradient_penalty_weight, list(toy.optimizer_g.betas)) == (0.1, [0.5, 0.9])

@@ -1,0 +1,71 @@
+"""src/train.py and src/eval.py as users run them, and the repository's own plumbing."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import tiny_overrides
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script: str, args: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "WANDB_MODE": "offline"}
+    result = subprocess.run([sys.executable, script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+def test_train_then_eval_from_the_command_line(tmp_path):
+    run_dir = tmp_path / "train_run"
+    overrides = [o for o in tiny_overrides(steps=6) if not o.startswith(("logger=", "~callbacks", "+trainer.enable_progress_bar"))]
+    run("src/train.py", [f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}", *overrides])
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "samples").glob("samples_step*.png"))
+    assert len(list((run_dir / "wandb").glob("offline-run-*"))) == 1
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert checkpoint["global_step"] == 6 and len(checkpoint["optimizer_states"]) == 2
+
+    eval_dir = tmp_path / "eval_run"
+    run("src/eval.py", [f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={eval_dir}", "num_samples=300"])
+    report = json.loads((eval_dir / "metrics.json").read_text())
+    assert report["generator_step"] == 6 and report["num_samples"] == 300
+    assert set(report["metrics"]) == {"val/modes", "val/hq_fraction", "val/reverse_kl"}
+    assert torch.load(eval_dir / "samples.pt").shape == (300, 2)
+    assert (eval_dir / "samples.png").is_file()
+
+
+def test_eval_explains_a_checkpoint_outside_a_run_folder(tmp_path):
+    from omegaconf import OmegaConf
+
+    from litgan.evaluate import evaluate
+
+    stray = tmp_path / "model.ckpt"
+    stray.write_bytes(b"")
+    cfg = OmegaConf.create({"ckpt_path": str(stray), "paths": {"output_dir": str(tmp_path)}})
+    with pytest.raises(FileNotFoundError, match="expects the checkpoint inside the run folder"):
+        evaluate(cfg)
+
+
+def test_github_workflows_are_valid():
+    if shutil.which("check-jsonschema") is None and not Path(sys.executable).with_name("check-jsonschema").exists():
+        pytest.fail("check-jsonschema is a dev dependency; install with `pip install -e .[dev]`")
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).with_name("check-jsonschema"))
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    result = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", *workflows], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_the_same_command_as_developers():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")
