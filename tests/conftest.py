@@ -1,6 +1,5 @@
 """Shared fixtures: composed configs that write only under pytest's temporary folders."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,11 @@ def compose_config(tmp_path):
 
 TINY_NETS = {
     "mlp": ["architecture.generator.hidden_dim=32", "architecture.discriminator.hidden_dim=32"],
-    "dcgan": ["architecture.generator.features=8", "architecture.discriminator.features=8", "architecture.generator.latent_dim=16"],
+    "dcgan": [
+        "architecture.generator.features=8",
+        "architecture.discriminator.features=8",
+        "architecture.generator.latent_dim=16",
+    ],
 }
 
 

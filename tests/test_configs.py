@@ -30,13 +30,22 @@ def test_every_config_file_says_what_it_is_for():
         assert comment, f"{path} lacks a one-line comment saying what it is for"
 
 
-@pytest.mark.parametrize("model,loss,architecture,data", list(itertools.product(MODELS, LOSSES, ARCHITECTURES, EMBEDDED_DATA)))
-def test_every_combination_builds_or_is_refused_in_one_sentence(compose_config, model, loss, architecture, data):
-    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)])
+@pytest.mark.parametrize(
+    "model,loss,architecture,data",
+    list(itertools.product(MODELS, LOSSES, ARCHITECTURES, EMBEDDED_DATA)),
+)
+def test_every_combination_builds_or_is_refused_in_one_sentence(
+    compose_config, model, loss, architecture, data
+):
+    cfg = compose_config(
+        [f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)]
+    )
     assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
     datamodule = instantiate(cfg.data)
     if architecture == "dcgan" and data in POINT_DATA:
-        with pytest.raises(Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"):
+        with pytest.raises(
+            Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"
+        ):
             build_model(cfg, datamodule)
         return
     built = build_model(cfg, datamodule)
@@ -50,14 +59,23 @@ def test_every_model_and_loss_trains_a_few_steps(compose_config, model, loss):
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("architecture,data", [("mlp", "grid"), ("mlp", "swissroll"), ("mlp", "digits"), ("dcgan", "digits")])
-def test_every_model_trains_on_every_architecture_and_embedded_dataset(compose_config, model, architecture, data):
-    metrics = train(compose_config([f"model={model}", f"data={data}", *tiny_overrides(architecture, steps=2)]))
+@pytest.mark.parametrize(
+    "architecture,data",
+    [("mlp", "grid"), ("mlp", "swissroll"), ("mlp", "digits"), ("dcgan", "digits")],
+)
+def test_every_model_trains_on_every_architecture_and_embedded_dataset(
+    compose_config, model, architecture, data
+):
+    metrics = train(
+        compose_config([f"model={model}", f"data={data}", *tiny_overrides(architecture, steps=2)])
+    )
     assert "train/d_loss" in metrics
 
 
 @pytest.mark.parametrize("data", FILE_DATA)
-def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(compose_config, data, tmp_path):
+def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(
+    compose_config, data, tmp_path
+):
     cfg = compose_config([f"data={data}", "architecture=dcgan", f"paths.data_dir={tmp_path}"])
     datamodule = instantiate(cfg.data)
     assert len(datamodule.data_shape) == 3
@@ -67,10 +85,35 @@ def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(compose_co
 
 def test_the_model_presets_carry_the_papers_hyperparameters(compose_config):
     wgan = compose_config(["model=wgan"]).model
-    assert (wgan.optimizer_d._target_, wgan.optimizer_d.lr, wgan.weight_clip, wgan.n_critic) == ("torch.optim.RMSprop", 5e-5, 0.01, 5)
+    assert (wgan.optimizer_d._target_, wgan.optimizer_d.lr, wgan.weight_clip, wgan.n_critic) == (
+        "torch.optim.RMSprop",
+        5e-5,
+        0.01,
+        5,
+    )
     gp = compose_config(["model=wgan_gp"])
-    assert (gp.model.optimizer_d.lr, list(gp.model.optimizer_d.betas), gp.model.gradient_penalty_weight, gp.model.n_critic) == (1e-4, [0.0, 0.9], 10.0, 5)
-    assert gp.loss._target_ == "litgan.losses.WassersteinLoss" and gp.architecture.discriminator.norm == "layer"
-    assert compose_config(["model=wgan_gp", "loss=hinge"]).loss._target_ == "litgan.losses.HingeLoss"  # the command line wins
+    assert (
+        gp.model.optimizer_d.lr,
+        list(gp.model.optimizer_d.betas),
+        gp.model.gradient_penalty_weight,
+        gp.model.n_critic,
+    ) == (1e-4, [0.0, 0.9], 10.0, 5)
+    assert (
+        gp.loss._target_ == "litgan.losses.WassersteinLoss"
+        and gp.architecture.discriminator.norm == "layer"
+    )
+    assert (
+        compose_config(["model=wgan_gp", "loss=hinge"]).loss._target_ == "litgan.losses.HingeLoss"
+    )  # the command line wins
     toy = compose_config([]).model
     assert (toy.gradient_penalty_weight, list(toy.optimizer_g.betas)) == (0.1, [0.5, 0.9])
+
+
+@pytest.mark.parametrize(
+    "group,option",
+    [(p.parent.name, p.stem) for name in ("experiment", "debug", "hparams_search") for p in sorted(Path(CONFIG_DIR, name).glob("*.yaml"))],
+)
+def test_presets_compose_and_build(compose_config, group, option):
+    cfg = compose_config([f"{group}={option}"])
+    datamodule = instantiate(cfg.data)
+    assert build_model(cfg, datamodule).n_critic >= 1

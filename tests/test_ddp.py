@@ -16,7 +16,13 @@ STEPS, PER_RANK_BATCH = 6, 8
 
 def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}", "WANDB_MODE": "offline"}
-    command = [sys.executable, "src/train.py", f"hydra.run.dir={run_dir}", f"paths.log_dir={run_dir.parent}", *overrides]
+    command = [
+        sys.executable,
+        "src/train.py",
+        f"hydra.run.dir={run_dir}",
+        f"paths.log_dir={run_dir.parent}",
+        *overrides,
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -27,21 +33,41 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
 def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name):
     common = [
         f"model={model_name}",
-        *[o for o in tiny_overrides(steps=STEPS) if not o.startswith(("data.batch_size", "logger="))],
+        *[
+            o
+            for o in tiny_overrides(steps=STEPS)
+            if not o.startswith(("data.batch_size", "logger="))
+        ],
         "logger=wandb",
         "+callbacks.save_parameters._target_=tests.helpers.SaveParametersPerRank",
     ]
-    run_train(tmp_path / "ddp", [*common, "trainer=ddp_cpu", f"data.batch_size={PER_RANK_BATCH}",
-                                  f"+callbacks.save_parameters.path={tmp_path / 'ddp_params'}"])
-    run_train(tmp_path / "single", [*common, "trainer=cpu", f"data.batch_size={2 * PER_RANK_BATCH}",
-                                     f"+callbacks.save_parameters.path={tmp_path / 'single_params'}"])
+    run_train(
+        tmp_path / "ddp",
+        [
+            *common,
+            "trainer=ddp_cpu",
+            f"data.batch_size={PER_RANK_BATCH}",
+            f"+callbacks.save_parameters.path={tmp_path / 'ddp_params'}",
+        ],
+    )
+    run_train(
+        tmp_path / "single",
+        [
+            *common,
+            "trainer=cpu",
+            f"data.batch_size={2 * PER_RANK_BATCH}",
+            f"+callbacks.save_parameters.path={tmp_path / 'single_params'}",
+        ],
+    )
 
     rank0, rank1 = (torch.load(tmp_path / "ddp_params" / f"rank{r}.pt") for r in (0, 1))
     single = torch.load(tmp_path / "single_params" / "rank0.pt")
     assert rank0.keys() == single.keys() and any(k.startswith("generator") for k in rank0)
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), f"{name} differs between ranks"
-        torch.testing.assert_close(rank0[name], single[name], rtol=1e-4, atol=1e-5, msg=f"{name}: DDP != single process")
+        torch.testing.assert_close(
+            rank0[name], single[name], rtol=1e-4, atol=1e-5, msg=f"{name}: DDP != single process"
+        )
 
     # one output folder (checkpoints, plots) and one W&B run for the DDP job
     run_dirs = [p for p in (tmp_path).iterdir() if p.name in ("ddp", "single")]

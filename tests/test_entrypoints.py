@@ -17,7 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(script: str, args: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "WANDB_MODE": "offline"}
-    result = subprocess.run([sys.executable, script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, script, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -25,7 +32,11 @@ def run(script: str, args: list[str]) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_train_then_eval_from_the_command_line(tmp_path):
     run_dir = tmp_path / "train_run"
-    overrides = [o for o in tiny_overrides(steps=6) if not o.startswith(("logger=", "~callbacks", "+trainer.enable_progress_bar"))]
+    overrides = [
+        o
+        for o in tiny_overrides(steps=6)
+        if not o.startswith(("logger=", "~callbacks", "+trainer.enable_progress_bar"))
+    ]
     run("src/train.py", [f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}", *overrides])
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
@@ -35,7 +46,14 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     assert checkpoint["global_step"] == 6 and len(checkpoint["optimizer_states"]) == 2
 
     eval_dir = tmp_path / "eval_run"
-    run("src/eval.py", [f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={eval_dir}", "num_samples=300"])
+    run(
+        "src/eval.py",
+        [
+            f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}",
+            f"hydra.run.dir={eval_dir}",
+            "num_samples=300",
+        ],
+    )
     report = json.loads((eval_dir / "metrics.json").read_text())
     assert report["generator_step"] == 6 and report["num_samples"] == 300
     assert set(report["metrics"]) == {"val/modes", "val/hq_fraction", "val/reverse_kl"}
@@ -43,29 +61,39 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     assert (eval_dir / "samples.png").is_file()
 
 
-def test_eval_explains_a_checkpoint_outside_a_run_folder(tmp_path):
-    from omegaconf import OmegaConf
+def test_eval_refuses_missing_and_foreign_checkpoints(tmp_path):
+    from litgan.evaluate import load_model
 
-    from litgan.evaluate import evaluate
-
-    stray = tmp_path / "model.ckpt"
-    stray.write_bytes(b"")
-    cfg = OmegaConf.create({"ckpt_path": str(stray), "paths": {"output_dir": str(tmp_path)}})
-    with pytest.raises(FileNotFoundError, match="expects the checkpoint inside the run folder"):
-        evaluate(cfg)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_model(tmp_path / "missing.ckpt")
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(ValueError, match="not written by litgan"):
+        load_model(foreign)
 
 
 def test_github_workflows_are_valid():
-    if shutil.which("check-jsonschema") is None and not Path(sys.executable).with_name("check-jsonschema").exists():
+    if (
+        shutil.which("check-jsonschema") is None
+        and not Path(sys.executable).with_name("check-jsonschema").exists()
+    ):
         pytest.fail("check-jsonschema is a dev dependency; install with `pip install -e .[dev]`")
-    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).with_name("check-jsonschema"))
+    exe = shutil.which("check-jsonschema") or str(
+        Path(sys.executable).with_name("check-jsonschema")
+    )
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows
-    result = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", *workflows], capture_output=True, text=True)
+    result = subprocess.run(
+        [exe, "--builtin-schema", "vendor.github-workflows", *workflows],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ci_runs_the_same_command_as_developers():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")
+    assert (
+        readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")
+    )

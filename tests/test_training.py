@@ -22,8 +22,13 @@ def fit(cfg, callbacks=(), ckpt_path=None, **trainer_kwargs):
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     kwargs = dict(
-        accelerator="cpu", max_steps=cfg.trainer.max_steps, logger=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, enable_checkpointing=False,
+        accelerator="cpu",
+        max_steps=cfg.trainer.max_steps,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        enable_checkpointing=False,
     )
     kwargs.update(trainer_kwargs)
     trainer = Trainer(callbacks=list(callbacks), **kwargs)
@@ -32,7 +37,9 @@ def fit(cfg, callbacks=(), ckpt_path=None, **trainer_kwargs):
 
 
 @pytest.mark.parametrize("model_name,n_critic", [("gan", 1), ("wgan", 5), ("wgan_gp", 5)])
-def test_n_critic_updates_per_generator_update_and_max_steps_counts_generator_updates(compose_config, model_name, n_critic):
+def test_n_critic_updates_per_generator_update_and_max_steps_counts_generator_updates(
+    compose_config, model_name, n_critic
+):
     cfg = compose_config([f"model={model_name}", *tiny_overrides(steps=7)])
     counter = CountSteps()
     trainer, model = fit(cfg, [counter])
@@ -60,9 +67,17 @@ def test_only_the_stepped_net_changes(compose_config):
     model = build_model(cfg, datamodule)
     g0 = [p.clone() for p in model.generator.parameters()]
     d0 = [p.clone() for p in model.discriminator.parameters()]
-    model.optimizer_g = lambda params: torch.optim.SGD(params, lr=0.0)  # freeze G: D must still move
-    Trainer(accelerator="cpu", max_steps=1, logger=False, enable_progress_bar=False, limit_val_batches=0,
-            enable_checkpointing=False).fit(model, datamodule=datamodule)
+    model.optimizer_g = lambda params: torch.optim.SGD(
+        params, lr=0.0
+    )  # freeze G: D must still move
+    Trainer(
+        accelerator="cpu",
+        max_steps=1,
+        logger=False,
+        enable_progress_bar=False,
+        limit_val_batches=0,
+        enable_checkpointing=False,
+    ).fit(model, datamodule=datamodule)
     assert all(torch.equal(a, b) for a, b in zip(g0, model.generator.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d0, model.discriminator.parameters()))
 
@@ -70,14 +85,26 @@ def test_only_the_stepped_net_changes(compose_config):
 def test_logged_keys_and_returned_metrics(compose_config):
     cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=4), "trainer.log_every_n_steps=1"])
     metrics = train(cfg)
-    for key in ("train/d_loss", "train/g_loss", "train/gp", "train/d_real", "train/d_fake", "train/g_step",
-                "train/d_step", "val/modes", "val/hq_fraction", "val/reverse_kl"):
+    for key in (
+        "train/d_loss",
+        "train/g_loss",
+        "train/gp",
+        "train/d_real",
+        "train/d_fake",
+        "train/g_step",
+        "train/d_step",
+        "val/modes",
+        "val/hq_fraction",
+        "val/reverse_kl",
+    ):
         assert key in metrics, key
     assert metrics["train/d_step"] == 5 * metrics["train/g_step"]
     assert 0 <= metrics["val/modes"] <= 8 and metrics["last_model_path"].endswith("last.ckpt")
 
 
-def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(compose_config, tmp_path):
+def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(
+    compose_config, tmp_path
+):
     cfg = compose_config(["model=gan", *tiny_overrides(steps=6)])
     from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -87,7 +114,9 @@ def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(compo
                 with torch.no_grad():
                     next(pl_module.generator.parameters()).fill_(float("nan"))
 
-    ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_last=True, save_top_k=-1)
+    ckpt = ModelCheckpoint(
+        dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_last=True, save_top_k=-1
+    )
     with pytest.raises(FloatingPointError, match="Training diverged"):
         fit(cfg, [PoisonAfter(), ckpt], enable_checkpointing=True)
     saved = torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=False)
@@ -97,7 +126,10 @@ def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(compo
 
 def flat_state(model, trainer):
     params = torch.cat([p.detach().flatten() for p in model.parameters()])
-    opt_state = [torch.cat([s["exp_avg"].flatten() for s in opt.state.values()]) for opt in trainer.optimizers]
+    opt_state = [
+        torch.cat([s["exp_avg"].flatten() for s in opt.state.values()])
+        for opt in trainer.optimizers
+    ]
     return params, opt_state
 
 
@@ -112,7 +144,9 @@ def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_na
     ckpt = ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=n, save_top_k=-1, filename="half")
     fit(cfg, [ckpt], max_steps=n, enable_checkpointing=True)
     resumed_trainer, resumed = fit(cfg, ckpt_path=str(tmp_path / "half.ckpt"))
-    assert resumed_trainer.global_step == 2 * n and resumed.critic_updates == straight.critic_updates
+    assert (
+        resumed_trainer.global_step == 2 * n and resumed.critic_updates == straight.critic_updates
+    )
     params_a, opt_a = flat_state(straight, straight_trainer)
     params_b, opt_b = flat_state(resumed, resumed_trainer)
     assert torch.equal(params_a, params_b)

@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
     """Instantiate every `_target_` entry of a config group such as `callbacks` or `logger`."""
-    return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry and "_target_" in entry]
+    return [
+        hydra.utils.instantiate(entry)
+        for entry in (group or {}).values()
+        if entry and "_target_" in entry
+    ]
 
 
 def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningModule:
@@ -32,9 +36,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
     model = build_model(cfg, datamodule)
+    # the checkpoint carries the config it was trained with, so eval.py can rebuild it anywhere
+    model.save_hyperparameters(
+        {"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False
+    )
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
     loggers: list[Logger] = instantiate_group(cfg.get("logger"))
-    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    trainer: Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False
+    )
 
     config = OmegaConf.to_container(cfg, resolve=True)
     for logger in trainer.loggers:
@@ -45,5 +55,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     metrics = {name: value.item() for name, value in trainer.callback_metrics.items()}
     for checkpoint in trainer.checkpoint_callbacks:
         # a monitoring callback keeps the best checkpoint, a non-monitoring one the latest
-        metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = checkpoint.best_model_path
+        metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = (
+            checkpoint.best_model_path
+        )
     return metrics

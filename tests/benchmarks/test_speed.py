@@ -41,8 +41,15 @@ def lightning_steps_per_second(cfg, steps: int) -> float:
     model = build_model(cfg, datamodule)
     timer = StepTimer()
     trainer = Trainer(
-        accelerator="cpu", devices=1, max_steps=WARMUP + steps, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0, callbacks=[timer],
+        accelerator="cpu",
+        devices=1,
+        max_steps=WARMUP + steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[timer],
     )
     trainer.fit(model, datamodule=datamodule)
     return steps / (timer.end - timer.start)
@@ -67,7 +74,9 @@ def plain_steps_per_second(cfg, steps: int) -> float:
         for _ in range(n_critic):
             real = data[torch.randint(len(data), (batch,))]
             fake = G(torch.randn(batch, G.latent_dim))
-            d_loss = loss.discriminator(D(real), D(fake)) + lam * gradient_penalty(D, real, fake, torch.rand(batch))
+            d_loss = loss.discriminator(D(real), D(fake)) + lam * gradient_penalty(
+                D, real, fake, torch.rand(batch)
+            )
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -93,7 +102,13 @@ def test_speed_against_plain_pytorch(case, compose_config):
         plain.append(plain_steps_per_second(cfg, steps))
         lightning.append(lightning_steps_per_second(cfg, steps))
     ratio = (sum(lightning) / len(lightning)) / (sum(plain) / len(plain))
-    result = {"case": case, "lightning_steps_per_s": lightning, "plain_steps_per_s": plain, "ratio": ratio, "target": target}
+    result = {
+        "case": case,
+        "lightning_steps_per_s": lightning,
+        "plain_steps_per_s": plain,
+        "ratio": ratio,
+        "target": target,
+    }
     print(json.dumps(result))
     out = Path("logs/bench")
     out.mkdir(parents=True, exist_ok=True)

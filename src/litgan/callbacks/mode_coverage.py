@@ -19,7 +19,9 @@ class ModeCoverageCallback(Callback):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         modes = getattr(trainer.datamodule, "modes", None)
         if modes is None:
-            rank_zero_info("ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed.")
+            rank_zero_info(
+                "ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed."
+            )
             return
         self.metric = ModeCoverage(modes, trainer.datamodule.std, self.num_std).to(pl_module.device)
 
@@ -28,7 +30,13 @@ class ModeCoverageCallback(Callback):
             self.metric.to(pl_module.device).reset()
 
     def on_validation_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
     ) -> None:
         if self.metric is not None:
             self.metric.update(outputs["fake"])

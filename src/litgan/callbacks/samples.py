@@ -57,7 +57,13 @@ class SamplePlots(Callback):
         self._real, self._fake = [], []
 
     def on_validation_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
     ) -> None:
         if trainer.is_global_zero and sum(len(f) for f in self._fake) < self.num_samples:
             self._real.append(outputs["real"].detach().cpu())

@@ -93,11 +93,18 @@ class GAN(LightningModule):
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
 
-        metrics = {"train/d_loss": d_loss, "train/g_loss": g_loss, "train/d_real": d_real, "train/d_fake": d_fake}
+        metrics = {
+            "train/d_loss": d_loss,
+            "train/g_loss": g_loss,
+            "train/d_real": d_real,
+            "train/d_fake": d_fake,
+        }
         if gp is not None:
             metrics["train/gp"] = gp
         self.log_dict(metrics, prog_bar=False)
-        self.log_dict({"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)})
+        self.log_dict(
+            {"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)}
+        )
 
     def critic_loss(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         fake = self.generator(self.random.randn(len(real), self.latent_dim))
@@ -118,17 +125,27 @@ class GAN(LightningModule):
     # --- validation: generate as many samples as there are real ones -------------------------
 
     def on_validation_epoch_start(self) -> None:
-        self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
+        self._val_random = ShardedGenerator(
+            self.seed + 1, self.global_rank, self.trainer.world_size, self.device
+        )
 
     def validation_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
         real = batch[0]
-        return {"real": real, "fake": self.generator(self._val_random.randn(len(real), self.latent_dim))}
+        return {
+            "real": real,
+            "fake": self.generator(self._val_random.randn(len(real), self.latent_dim)),
+        }
 
     # --- optimisers and checkpoints ---------------------------------------------------------
 
     def configure_optimizers(self) -> Any:
-        optimizers = [self.optimizer_g(self.generator.parameters()), self.optimizer_d(self.discriminator.parameters())]
-        schedulers = [make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make]
+        optimizers = [
+            self.optimizer_g(self.generator.parameters()),
+            self.optimizer_d(self.discriminator.parameters()),
+        ]
+        schedulers = [
+            make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make
+        ]
         return optimizers, schedulers
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -139,7 +156,10 @@ class GAN(LightningModule):
                 f"step {self.global_step}; not saving this checkpoint, earlier checkpoints are kept. "
                 "Lower the learning rate or check the loss/penalty settings."
             )
-        checkpoint["litgan"] = {"random": self.random.state_dict(), "critic_updates": self.critic_updates}
+        checkpoint["litgan"] = {
+            "random": self.random.state_dict(),
+            "critic_updates": self.critic_updates,
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint["litgan"]

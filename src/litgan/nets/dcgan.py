@@ -46,7 +46,13 @@ def dcgan_init(module: nn.Module) -> None:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, data_shape: Sequence[int], latent_dim: int = 100, features: int = 64, norm: str = "batch") -> None:
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int = 100,
+        features: int = 64,
+        norm: str = "batch",
+    ) -> None:
         super().__init__()
         channels, size = check_image_shape(data_shape, "dcgan")
         self.data_shape = tuple(data_shape)
@@ -58,7 +64,11 @@ class DCGANGenerator(nn.Module):
             nn.ReLU(True),
         ]
         for _ in range(_num_doublings(size) - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), _norm2d(norm, width // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                _norm2d(norm, width // 2),
+                nn.ReLU(True),
+            ]
             width //= 2
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -79,7 +89,11 @@ class DCGANDiscriminator(nn.Module):
         width = features
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(_num_doublings(size) - 1):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), _norm2d(norm, width * 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
+                _norm2d(norm, width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             width *= 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 0))
         self.net = nn.Sequential(*layers)
