@@ -111,7 +111,11 @@ def test_the_model_presets_carry_the_papers_hyperparameters(compose_config):
 
 @pytest.mark.parametrize(
     "group,option",
-    [(p.parent.name, p.stem) for name in ("experiment", "debug", "hparams_search") for p in sorted(Path(CONFIG_DIR, name).glob("*.yaml"))],
+    [
+        (p.parent.name, p.stem)
+        for name in ("experiment", "debug", "hparams_search")
+        for p in sorted(Path(CONFIG_DIR, name).glob("*.yaml"))
+    ],
 )
 def test_presets_compose_and_build(compose_config, group, option):
     cfg = compose_config([f"{group}={option}"])

@@ -29,8 +29,14 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model_name", ["wgan_gp", "gan"])
-def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name):
+@pytest.mark.parametrize(
+    "model_name,ddp",
+    [
+        ("wgan_gp", ["trainer=ddp_cpu"]),
+        ("gan", ["trainer.devices=2"]),  # the default trainer, as `trainer.devices=4` on GPUs
+    ],
+)
+def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name, ddp):
     common = [
         f"model={model_name}",
         *[
@@ -45,7 +51,7 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
         tmp_path / "ddp",
         [
             *common,
-            "trainer=ddp_cpu",
+            *ddp,
             f"data.batch_size={PER_RANK_BATCH}",
             f"+callbacks.save_parameters.path={tmp_path / 'ddp_params'}",
         ],
@@ -76,3 +82,19 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
     assert (ddp_dir / "checkpoints" / "last.ckpt").is_file()
     assert len(list((ddp_dir / "wandb").glob("offline-run-*"))) == 1
     assert list((ddp_dir / "samples").glob("*.png"))
+
+
+@pytest.mark.parametrize("devices,expect_ddp", [(1, False), (2, True)])
+def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(
+    compose_config, devices, expect_ddp
+):
+    from lightning.pytorch.strategies import DDPStrategy
+
+    from litgan.train import make_trainer
+
+    cfg = compose_config(["trainer.accelerator=cpu", f"trainer.devices={devices}"])
+    trainer = make_trainer(cfg, callbacks=[], loggers=[])
+    assert isinstance(trainer.strategy, DDPStrategy) == expect_ddp
+    if expect_ddp:
+        # the strategy's DistributedDataParallel arguments
+        assert trainer.strategy._ddp_kwargs.get("find_unused_parameters") is True

@@ -8,6 +8,7 @@ import hydra
 import lightning as L
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.loggers import Logger
+from lightning.pytorch.strategies import DDPStrategy
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.utils.wandb_mode import choose_wandb_mode
@@ -29,6 +30,20 @@ def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningMo
     return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape)
 
 
+def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logger]) -> Trainer:
+    trainer: Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False
+    )
+    if cfg.trainer.get("strategy", "auto") == "auto" and isinstance(trainer.strategy, DDPStrategy):
+        # Lightning picks DDP without unused-parameter search for several devices, but each
+        # backward pass of manual optimisation reaches only one of the two nets.
+        strategy = "ddp_find_unused_parameters_true"
+        trainer = hydra.utils.instantiate(
+            cfg.trainer, callbacks=callbacks, logger=loggers or False, strategy=strategy
+        )
+    return trainer
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -42,9 +57,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     )
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
     loggers: list[Logger] = instantiate_group(cfg.get("logger"))
-    trainer: Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False
-    )
+    trainer = make_trainer(cfg, callbacks, loggers)
 
     config = OmegaConf.to_container(cfg, resolve=True)
     for logger in trainer.loggers:
