@@ -151,3 +151,48 @@ def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_na
     params_b, opt_b = flat_state(resumed, resumed_trainer)
     assert torch.equal(params_a, params_b)
     assert all(torch.equal(a, b) for a, b in zip(opt_a, opt_b))
+
+
+def test_a_nan_loss_stops_training_with_the_step_named(compose_config):
+    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=6)])
+
+    class PoisonData(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if trainer.global_step == 2:
+                batch[0][0, 0] = float("nan")
+
+    with pytest.raises(
+        FloatingPointError, match=r"Training diverged: \{'d_loss': nan.* at generator step 3"
+    ):
+        fit(cfg, [PoisonData()], log_every_n_steps=1)
+
+
+def test_learning_rate_schedulers_step_once_per_generator_update_and_resume(
+    compose_config, tmp_path
+):
+    scheduler = (
+        "{_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2, gamma: 0.5}"
+    )
+    cfg = compose_config(
+        [
+            "model=wgan_gp",
+            *tiny_overrides(steps=5),
+            f"+model.scheduler_g={scheduler}",
+            f"+model.scheduler_d={scheduler}",
+        ]
+    )
+    trainer, _ = fit(cfg)
+    assert [opt.param_groups[0]["lr"] for opt in trainer.optimizers] == [1e-4 * 0.25, 1e-4 * 0.25]
+
+
+def test_gradient_penalty_with_a_batch_norm_critic_is_refused(compose_config):
+    cfg = compose_config(
+        [
+            "model=wgan_gp",
+            "data=digits",
+            *tiny_overrides("dcgan"),
+            "architecture.discriminator.norm=batch",
+        ]
+    )
+    with pytest.raises(Exception, match="gradient penalty is defined per example.*batch norm"):
+        build_model(cfg, instantiate(cfg.data))

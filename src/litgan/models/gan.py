@@ -43,6 +43,16 @@ class GAN(LightningModule):
         self.generator = generator(data_shape=data_shape)
         self.discriminator = discriminator(data_shape=data_shape)
         self.latent_dim: int = self.generator.latent_dim
+        batch_norms = [
+            m
+            for m in self.discriminator.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
+        if gradient_penalty_weight and batch_norms:
+            raise ValueError(
+                "The gradient penalty is defined per example, but the discriminator uses batch norm, which "
+                "mixes the examples of a batch; set architecture.discriminator.norm=layer (or none)."
+            )
         self.loss = loss
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.scheduler_g, self.scheduler_d = scheduler_g, scheduler_d
@@ -90,9 +100,14 @@ class GAN(LightningModule):
             self.manual_backward(g_loss)
             opt_g.step()
 
-        for scheduler in self.lr_schedulers() or []:
+        schedulers = self.lr_schedulers()  # None, one scheduler, or a list
+        for scheduler in (
+            schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
+        ):
             scheduler.step()
 
+        if self.global_step % self.trainer.log_every_n_steps == 0:
+            self.check_finite(d_loss=d_loss, g_loss=g_loss)
         metrics = {
             "train/d_loss": d_loss,
             "train/g_loss": g_loss,
@@ -105,6 +120,15 @@ class GAN(LightningModule):
         self.log_dict(
             {"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)}
         )
+
+    def check_finite(self, **losses: Tensor) -> None:
+        """Called every `log_every_n_steps` steps only: each call waits for the device."""
+        bad = {name: value.item() for name, value in losses.items() if not torch.isfinite(value)}
+        if bad:
+            raise FloatingPointError(
+                f"Training diverged: {bad} at generator step {self.global_step}; the checkpoints saved so far are "
+                "kept. Lower the learning rate or check the loss/penalty settings."
+            )
 
     def critic_loss(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         fake = self.generator(self.random.randn(len(real), self.latent_dim))
