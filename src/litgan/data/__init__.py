@@ -1,0 +1,18 @@
+"""Datamodules: embedded (generated 2-D data, digits) and read from disk (torchvision sets, folders)."""
+
+from litgan.data.base import FileDataModule, GANDataModule, InMemoryDataModule
+from litgan.data.digits import DigitsDataModule
+from litgan.data.in_memory import InMemoryBatches
+from litgan.data.toy import ToyDataModule
+from litgan.data.vision import ImageFolderDataModule, TorchvisionDataModule
+
+__all__ = [
+    "DigitsDataModule",
+    "FileDataModule",
+    "GANDataModule",
+    "ImageFolderDataModule",
+    "InMemoryBatches",
+    "InMemoryDataModule",
+    "ToyDataModule",
+    "TorchvisionDataModule",
+]

@@ -1,0 +1,92 @@
+"""What every litgan datamodule provides: the sample shape the nets are built for, training
+batches holding `batches_per_step` minibatches (one per critic update), and validation data."""
+
+
+import torch
+from lightning import LightningDataModule
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from litgan.data.in_memory import InMemoryBatches
+
+
+class GANDataModule(LightningDataModule):
+    data_shape: tuple[int, ...]
+    num_classes: int | None = None
+
+    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0) -> None:
+        super().__init__()
+        self.batch_size = batch_size
+        self.batches_per_step = batches_per_step
+        self.val_batch_size = val_batch_size
+        self.seed = seed
+
+    def _process_share(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
+
+class InMemoryDataModule(GANDataModule):
+    """Datasets small enough to be tensors: generated 2-D data, digits, procedural images.
+
+    Subclasses implement `make_split(split)` returning a tuple of tensors (samples first,
+    labels second when there are labels)."""
+
+    def make_split(self, split: str) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if not hasattr(self, "train_tensors"):
+            self.train_tensors = self.make_split("train")
+            self.val_tensors = self.make_split("val")
+
+    def train_dataloader(self) -> InMemoryBatches:
+        rank, world = self._process_share()
+        return InMemoryBatches(self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(TensorDataset(*self.val_tensors), batch_size=self.val_batch_size)
+
+
+class FileDataModule(GANDataModule):
+    """Datasets read from disk through a torch Dataset and a DataLoader with workers."""
+
+    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0, num_workers: int = 2) -> None:
+        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        self.num_workers = num_workers
+
+    def make_dataset(self, split: str) -> Dataset:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if not hasattr(self, "train_set"):
+            self.train_set = self.make_dataset("train")
+            self.val_set = self.make_dataset("val")
+
+    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size * self.batches_per_step, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, self.val_batch_size, shuffle=False)
+
+
+def to_unit_range(images: Tensor, max_value: float) -> Tensor:
+    """Pixel values in [0, max_value] -> [-1, 1], the range the generators' tanh produces."""
+    return images / max_value * 2 - 1
+
+
+def shape_of(channels: int, image_size: int) -> tuple[int, int, int]:
+    return (channels, image_size, image_size)
+
+
