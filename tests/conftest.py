@@ -59,4 +59,5 @@ def tiny_overrides(architecture: str = "mlp", steps: int = 4) -> list[str]:
         "logger=csv",
         "~callbacks.progress_bar",
         "data.batch_size=16",
+        "callbacks.last_checkpoint.every_n_train_steps=2",
     ]

@@ -59,6 +59,8 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     assert set(report["metrics"]) == {"val/modes", "val/hq_fraction", "val/reverse_kl"}
     assert torch.load(eval_dir / "samples.pt").shape == (300, 2)
     assert (eval_dir / "samples.png").is_file()
+    assert (run_dir / "train.log").is_file() and (eval_dir / "eval.log").is_file()
+    assert not list(ROOT.glob("*.log")), "Hydra's job logs must stay inside the run folder"
 
 
 def test_eval_refuses_missing_and_foreign_checkpoints(tmp_path):

@@ -1,6 +1,12 @@
 """Callbacks: sample plots and toy-data metrics, logged to every active logger."""
 
+import warnings
+
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
 from litgan.callbacks.samples import SamplePlots
 
 __all__ = ["ModeCoverageCallback", "SamplePlots"]
+
+# ModelCheckpoint(every_n_train_steps) warns under manual optimisation that it saves the state
+# after the optimiser steps: that is the state litgan resumes from, on purpose.
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
