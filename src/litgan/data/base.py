@@ -1,7 +1,6 @@
 """What every litgan datamodule provides: the sample shape the nets are built for, training
 batches holding `batches_per_step` minibatches (one per critic update), and validation data."""
 
-
 import torch
 from lightning import LightningDataModule
 from torch import Tensor
@@ -14,7 +13,9 @@ class GANDataModule(LightningDataModule):
     data_shape: tuple[int, ...]
     num_classes: int | None = None
 
-    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0) -> None:
+    def __init__(
+        self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0
+    ) -> None:
         super().__init__()
         self.batch_size = batch_size
         self.batches_per_step = batches_per_step
@@ -42,7 +43,9 @@ class InMemoryDataModule(GANDataModule):
 
     def train_dataloader(self) -> InMemoryBatches:
         rank, world = self._process_share()
-        return InMemoryBatches(self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world)
+        return InMemoryBatches(
+            self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(TensorDataset(*self.val_tensors), batch_size=self.val_batch_size)
@@ -51,7 +54,14 @@ class InMemoryDataModule(GANDataModule):
 class FileDataModule(GANDataModule):
     """Datasets read from disk through a torch Dataset and a DataLoader with workers."""
 
-    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0, num_workers: int = 2) -> None:
+    def __init__(
+        self,
+        batch_size: int,
+        batches_per_step: int = 1,
+        val_batch_size: int = 500,
+        seed: int = 0,
+        num_workers: int = 2,
+    ) -> None:
         super().__init__(batch_size, batches_per_step, val_batch_size, seed)
         self.num_workers = num_workers
 
@@ -88,5 +98,3 @@ def to_unit_range(images: Tensor, max_value: float) -> Tensor:
 
 def shape_of(channels: int, image_size: int) -> tuple[int, int, int]:
     return (channels, image_size, image_size)
-
-

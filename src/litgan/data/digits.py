@@ -36,7 +36,10 @@ class DigitsDataModule(InMemoryDataModule):
         images = to_unit_range(images.clamp(0, 16), 16.0)
         labels = torch.from_numpy(digits.target).long()
         train_idx, val_idx = train_test_split(
-            torch.arange(len(labels)).numpy(), test_size=self.val_fraction, stratify=digits.target, random_state=0
+            torch.arange(len(labels)).numpy(),
+            test_size=self.val_fraction,
+            stratify=digits.target,
+            random_state=0,
         )
         index = torch.from_numpy(train_idx if split == "train" else val_idx)
         return images[index], labels[index]

@@ -13,6 +13,7 @@ from litgan.data.base import FileDataModule, shape_of
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
+
 class CIFAR10(datasets.CIFAR10):
     """torchvision's CIFAR-10 reader, accepting any well-formed batch files: the md5 check of
     the official archive would refuse copies re-packed for offline machines (and test files);
@@ -20,7 +21,10 @@ class CIFAR10(datasets.CIFAR10):
 
     def _check_integrity(self) -> bool:
         folder = Path(self.root, self.base_folder)
-        return all((folder / name).is_file() for name, _ in [*self.train_list, *self.test_list, (self.meta["filename"], "")])
+        return all(
+            (folder / name).is_file()
+            for name, _ in [*self.train_list, *self.test_list, (self.meta["filename"], "")]
+        )
 
     def _load_meta(self) -> None:
         with open(Path(self.root, self.base_folder, self.meta["filename"]), "rb") as file:
@@ -68,7 +72,9 @@ class TorchvisionDataModule(FileDataModule):
     ) -> None:
         super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
         if name not in TORCHVISION_SETS:
-            raise ValueError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
+            raise ValueError(
+                f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}."
+            )
         self.name, self.root, self.image_size = name, root, image_size
         self.dataset_class, channels, self.subfolder = TORCHVISION_SETS[name]
         self.data_shape = shape_of(channels, image_size)
@@ -77,7 +83,9 @@ class TorchvisionDataModule(FileDataModule):
     def make_dataset(self, split: str) -> Dataset:
         transform = image_transform(self.data_shape[0], self.image_size)
         try:
-            return self.dataset_class(self.root, train=split == "train", transform=transform, download=False)
+            return self.dataset_class(
+                self.root, train=split == "train", transform=transform, download=False
+            )
         except RuntimeError as error:  # torchvision's "Dataset not found or corrupted"
             raise FileNotFoundError(
                 f"{self.name} was not found under {Path(self.root, self.subfolder).resolve()}: this program never "
@@ -102,16 +110,22 @@ class ImageFolderDataset(Dataset):
             with Image.open(path) as image:
                 return (self.transform(image),)
         except (UnidentifiedImageError, OSError) as error:
-            raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
+            raise ValueError(
+                f"Cannot read image {path}: {error}. Remove or replace the file."
+            ) from error
 
 
 def list_images(root: str | Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"Image folder {root.resolve()} does not exist; set data.root to a folder of images.")
+        raise FileNotFoundError(
+            f"Image folder {root.resolve()} does not exist; set data.root to a folder of images."
+        )
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise FileNotFoundError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}.")
+        raise FileNotFoundError(
+            f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}."
+        )
     return files
 
 
