@@ -56,6 +56,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         {"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False
     )
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
+    if cfg.get("metrics"):  # the image-quality metric callback chosen by metrics=
+        callbacks.append(hydra.utils.instantiate(cfg.metrics))
     loggers: list[Logger] = instantiate_group(cfg.get("logger"))
     trainer = make_trainer(cfg, callbacks, loggers)
 

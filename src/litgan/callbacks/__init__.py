@@ -2,10 +2,11 @@
 
 import warnings
 
+from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
 from litgan.callbacks.samples import SamplePlots
 
-__all__ = ["ModeCoverageCallback", "SamplePlots"]
+__all__ = ["ImageQualityMetrics", "ModeCoverageCallback", "SamplePlots"]
 
 # ModelCheckpoint(every_n_train_steps) warns under manual optimisation that it saves the state
 # after the optimiser steps: that is the state litgan resumes from, on purpose.

@@ -1,6 +1,10 @@
 """What every litgan datamodule provides: the sample shape the nets are built for, training
 batches holding `batches_per_step` minibatches (one per critic update), and validation data."""
 
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import torch
 from lightning import LightningDataModule
 from torch import Tensor
@@ -22,6 +26,16 @@ class GANDataModule(LightningDataModule):
         self.val_batch_size = val_batch_size
         self.seed = seed
 
+    def fingerprint(self, split: str) -> str:
+        """A key that changes whenever the samples of `split` change (for cached reference statistics)."""
+        raise NotImplementedError
+
+    def real_batches(
+        self, split: str, batch_size: int, limit: int | None = None
+    ) -> Iterator[Tensor]:
+        """Real samples of `split` in order, `limit` at most, without labels."""
+        raise NotImplementedError
+
     def _process_share(self) -> tuple[int, int]:
         trainer = self.trainer
         return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
@@ -40,6 +54,21 @@ class InMemoryDataModule(GANDataModule):
         if not hasattr(self, "train_tensors"):
             self.train_tensors = self.make_split("train")
             self.val_tensors = self.make_split("val")
+
+    def split_tensors(self, split: str) -> tuple[Tensor, ...]:
+        self.setup()
+        return self.train_tensors if split == "train" else self.val_tensors
+
+    def fingerprint(self, split: str) -> str:
+        digest = hashlib.sha256(type(self).__name__.encode())
+        for tensor in self.split_tensors(split):
+            digest.update(tensor.contiguous().numpy().tobytes())
+        return digest.hexdigest()
+
+    def real_batches(
+        self, split: str, batch_size: int, limit: int | None = None
+    ) -> Iterator[Tensor]:
+        yield from self.split_tensors(split)[0][:limit].split(batch_size)
 
     def train_dataloader(self) -> InMemoryBatches:
         rank, world = self._process_share()
@@ -72,6 +101,30 @@ class FileDataModule(GANDataModule):
         if not hasattr(self, "train_set"):
             self.train_set = self.make_dataset("train")
             self.val_set = self.make_dataset("val")
+
+    def data_files(self, split: str) -> list[Path]:
+        """The files the split is read from; their names, sizes and times make the fingerprint."""
+        raise NotImplementedError
+
+    def fingerprint(self, split: str) -> str:
+        digest = hashlib.sha256(f"{type(self).__name__}:{self.data_shape}:{split}".encode())
+        for path in sorted(self.data_files(split)):
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()
+
+    def real_batches(
+        self, split: str, batch_size: int, limit: int | None = None
+    ) -> Iterator[Tensor]:
+        self.setup()
+        dataset = self.train_set if split == "train" else self.val_set
+        seen = 0
+        for batch in self._loader(dataset, batch_size, shuffle=False):
+            images = batch[0][: None if limit is None else limit - seen]
+            seen += len(images)
+            yield images
+            if limit is not None and seen >= limit:
+                return
 
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
         return DataLoader(

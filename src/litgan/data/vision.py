@@ -80,6 +80,9 @@ class TorchvisionDataModule(FileDataModule):
         self.data_shape = shape_of(channels, image_size)
         self.num_classes = 10
 
+    def data_files(self, split: str) -> list[Path]:
+        return [p for p in Path(self.root, self.subfolder).glob("*") if p.is_file()]
+
     def make_dataset(self, split: str) -> Dataset:
         transform = image_transform(self.data_shape[0], self.image_size)
         try:
@@ -147,6 +150,10 @@ class ImageFolderDataModule(FileDataModule):
         super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
         self.root, self.val_every = root, val_every
         self.data_shape = shape_of(channels, image_size)
+
+    def data_files(self, split: str) -> list[Path]:
+        self.setup()
+        return list((self.train_set if split == "train" else self.val_set).files)
 
     def make_dataset(self, split: str) -> Dataset:
         files = list_images(self.root)

@@ -1,0 +1,182 @@
+"""FID / IS / KID / precision-recall (or the domain-feature FID) during training, correct under DDP."""
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning import Callback, LightningModule, Trainer
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor
+
+from litgan.metrics.domain_classifier import load_or_train
+from litgan.metrics.image_quality import ImageQuality, metric_directions
+from litgan.metrics.inception import (
+    InceptionFeatures,
+    MissingInceptionWeights,
+    find_inception_weights,
+    to_uint8,
+)
+from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
+from litgan.utils.random import ShardedGenerator
+
+log = logging.getLogger(__name__)
+
+
+class ImageQualityMetrics(Callback):
+    """Every `every_n_steps` generator steps (at the validation that follows), each process
+    generates its share of `num_samples` images from the same seeded noise, the metric states
+    are synchronised, and `val/<metric>` plus `val/<metric>_best` go to every logger.
+
+    `feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
+    the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
+    (val/fid_domain, with a classifier trained on the dataset itself)."""
+
+    def __init__(
+        self,
+        feature_extractor: str = "inception",
+        every_n_steps: int = 1000,
+        num_samples: int = 10_000,
+        num_real_samples: int | None = None,
+        real_split: str = "train",
+        batch_size: int = 250,
+        inception_weights: str | None = None,
+        on_missing_weights: str = "error",
+        fid: bool = True,
+        inception_score: bool = True,
+        kid: bool = True,
+        precision_recall: bool = True,
+        kid_subset_size: int = 1000,
+        cache_dir: str = ".cache/litgan",
+        seed: int = 0,
+    ) -> None:
+        if feature_extractor not in ("inception", "domain"):
+            raise ValueError(
+                f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}"
+            )
+        if on_missing_weights not in ("error", "skip"):
+            raise ValueError(
+                f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}"
+            )
+        self.feature_extractor, self.every_n_steps = feature_extractor, every_n_steps
+        self.num_samples, self.num_real_samples, self.real_split = (
+            num_samples,
+            num_real_samples,
+            real_split,
+        )
+        self.batch_size, self.inception_weights, self.on_missing_weights = (
+            batch_size,
+            inception_weights,
+            on_missing_weights,
+        )
+        self.switches = dict(
+            fid=fid, inception_score=inception_score, kid=kid, precision_recall=precision_recall
+        )
+        self.kid_subset_size, self.cache_dir, self.seed = kid_subset_size, cache_dir, seed
+        self.extractor: torch.nn.Module | None = None
+        self.best: dict[str, float] = {}
+
+    # --- start-up: fail now, not after an hour of training ---------------------------------
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if self.feature_extractor == "domain":
+            self.extractor, accuracy = load_or_train(trainer.datamodule, self.cache_dir)
+            self.extractor_name = f"domain-classifier:{accuracy:.4f}"
+            self.quality = ImageQuality(
+                self.extractor.num_features,
+                "val/",
+                fid=True,
+                inception_score=False,
+                kid=False,
+                precision_recall=False,
+            )
+            self.suffix = "_domain"
+        else:
+            try:
+                weights = find_inception_weights(self.inception_weights)
+            except MissingInceptionWeights as error:
+                if self.on_missing_weights == "error":
+                    raise
+                rank_zero_warn(f"{error} Continuing without FID/IS/KID.")
+                return
+            inception = InceptionFeatures(weights)
+            self.extractor = lambda images: inception(to_uint8(images))  # noqa: E731
+            self.inception = inception
+            self.extractor_name, self.suffix = inception.name, ""
+            self.quality = ImageQuality(
+                2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches
+            )
+        self.reference: Tensor | None = None
+
+    # --- evaluation ---------------------------------------------------------------------------
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        due = (
+            trainer.global_step % self.every_n_steps == 0
+            or trainer.global_step >= trainer.max_steps > 0
+        )
+        if self.extractor is None or trainer.sanity_checking or not due:
+            return
+        values = self.evaluate(trainer, pl_module)
+        directions = metric_directions(values)
+        for name, value in values.items():
+            pl_module.log(name, value)
+            if not name.endswith("_std"):
+                better = min if directions[name] == "min" else max
+                self.best[name] = better(value, self.best.get(name, value))
+                pl_module.log(f"{name}_best", self.best[name])
+
+    def reference_features(self, trainer: Trainer, device: torch.device) -> Tensor:
+        datamodule = trainer.datamodule
+        path = reference_path(
+            datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir
+        )
+        compute = lambda: compute_reference(  # noqa: E731
+            datamodule,
+            self.real_split,
+            self._extract,
+            self.num_real_samples,
+            self.batch_size,
+            device,
+        )
+        features = load_or_compute_reference(path, compute) if trainer.is_global_zero else None
+        trainer.strategy.barrier()  # the other processes read what process 0 cached
+        return features if features is not None else load_or_compute_reference(path, compute)
+
+    def _extract(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        return self.extractor(images)
+
+    @torch.no_grad()
+    def evaluate(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
+        device = pl_module.device
+        if self.feature_extractor == "domain":
+            self.extractor.to(device)
+        else:
+            self.inception.to(device)
+        self.quality.to(device)
+        if self.reference is None:
+            self.reference = self.reference_features(trainer, device)
+        rank, world = trainer.global_rank, trainer.world_size
+        real = self.reference[rank::world].to(
+            device
+        )  # shares sum to the whole set across processes
+        per_process = math.ceil(self.num_samples / world)
+        noise = ShardedGenerator(self.seed, rank, world, device).randn(
+            per_process, pl_module.latent_dim
+        )
+        was_training = pl_module.generator.training
+        pl_module.generator.eval()
+        fakes = (pl_module.generator(z) for z in noise.split(self.batch_size))
+        values = self.quality.evaluate(self._extract, real, fakes, seed=self.seed)
+        pl_module.generator.train(was_training)
+        return {
+            name + self.suffix if name.startswith("val/fid") else name: v
+            for name, v in values.items()
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best = state_dict["best"]

@@ -1,0 +1,120 @@
+"""FID, IS, KID and precision/recall from a single pass of one feature extractor.
+
+torchmetrics owns the statistics (running sums for FID, so memory stays flat in the number of
+samples) and their synchronisation across processes; each metric is handed features through
+`PrecomputedFeatures` instead of running its own copy of the network."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.inception import InceptionScore
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from litgan.metrics.precision_recall import PrecisionRecall
+
+
+class PrecomputedFeatures(nn.Module):
+    """Stands in for torchmetrics' feature network: the features are already computed."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: Tensor) -> Tensor:
+        return features
+
+
+FeatureExtractor = Callable[
+    [Tensor], tuple[Tensor, Tensor]
+]  # images in [-1, 1] -> (features, logits)
+
+
+class ImageQuality(nn.Module):
+    def __init__(
+        self,
+        num_features: int,
+        prefix: str = "",
+        fid: bool = True,
+        inception_score: bool = True,
+        kid: bool = True,
+        precision_recall: bool = True,
+        kid_subset_size: int = 1000,
+        kid_subsets: int = 100,
+        is_splits: int = 10,
+    ) -> None:
+        super().__init__()
+        self.prefix = prefix
+        features = PrecomputedFeatures(num_features)
+        self.fid = FrechetInceptionDistance(features) if fid else None
+        self.inception_score = (
+            InceptionScore(features, splits=is_splits) if inception_score else None
+        )
+        self.kid = (
+            KernelInceptionDistance(features, subsets=kid_subsets, subset_size=kid_subset_size)
+            if kid
+            else None
+        )
+        self.precision_recall = PrecisionRecall() if precision_recall else None
+
+    def reset(self) -> None:
+        for metric in (self.fid, self.inception_score, self.kid, self.precision_recall):
+            if metric is not None:
+                metric.reset()
+
+    def update(self, features: Tensor, logits: Tensor | None, real: bool) -> None:
+        if self.fid is not None:
+            self.fid.update(features, real=real)
+        if self.kid is not None:
+            self.kid.update(features, real=real)
+        if self.precision_recall is not None:
+            self.precision_recall.update(features, real=real)
+        if self.inception_score is not None and not real and logits is not None:
+            self.inception_score.update(logits)
+
+    def compute(self, seed: int = 0) -> dict[str, float]:
+        """IS and KID draw random splits/subsets; a private, seeded RNG keeps them reproducible
+        and leaves the training RNG untouched."""
+        p, values = self.prefix, {}
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if self.fid is not None:
+                values[f"{p}fid"] = self.fid.compute().item()
+            if self.inception_score is not None:
+                mean, std = self.inception_score.compute()
+                values[f"{p}is"], values[f"{p}is_std"] = mean.item(), std.item()
+            if self.kid is not None:
+                mean, std = self.kid.compute()
+                values[f"{p}kid"], values[f"{p}kid_std"] = mean.item(), std.item()
+            if self.precision_recall is not None:
+                precision, recall = self.precision_recall.compute()
+                values[f"{p}precision"], values[f"{p}recall"] = precision.item(), recall.item()
+        return values
+
+    def evaluate(
+        self,
+        extractor: FeatureExtractor,
+        real_features: Tensor,
+        fake_images: Iterable[Tensor],
+        seed: int = 0,
+    ) -> dict[str, float]:
+        """Reference features (this process's share) against generated images (this process's share)."""
+        self.reset()
+        device = real_features.device
+        for chunk in real_features.split(1000):
+            self.update(chunk, None, real=True)
+        for images in fake_images:
+            features, logits = extractor(images.to(device))
+            self.update(features, logits, real=False)
+        return self.compute(seed)
+
+
+def metric_directions(values: dict[str, Any]) -> dict[str, str]:
+    """Which way is better for each metric: used for the best-so-far values."""
+    higher = ("is", "precision", "recall", "accuracy")
+    return {
+        name: "max" if name.rsplit("/", 1)[-1].removesuffix("_domain") in higher else "min"
+        for name in values
+    }
