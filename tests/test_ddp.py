@@ -98,3 +98,35 @@ def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(
     if expect_ddp:
         # the strategy's DistributedDataParallel arguments
         assert trainer.strategy._ddp_kwargs.get("find_unused_parameters") is True
+
+
+@pytest.mark.slow
+def test_image_metrics_with_two_processes_equal_one_process(tmp_path):
+    """Each process generates its share of the samples and adds its share of the reference
+    features; after synchronisation the value equals the single-process one."""
+    import csv
+
+    from litgan.data import DigitsDataModule
+    from litgan.metrics.domain_classifier import load_or_train
+
+    cache = tmp_path / "cache"
+    load_or_train(DigitsDataModule(), cache)  # trained once, shared by both runs
+    common = [
+        "model=wgan_gp",
+        "data=digits",
+        *[o for o in tiny_overrides("dcgan", steps=4) if not o.startswith("data.batch_size")],
+        "metrics=domain",
+        "metrics.num_samples=64",
+        "metrics.batch_size=16",
+        f"paths.cache_dir={cache}",
+    ]
+
+    def fid_domain(run_dir: Path) -> list[float]:
+        rows = list(csv.DictReader(next(run_dir.glob("csv/**/metrics.csv")).open()))
+        return [float(r["val/fid_domain"]) for r in rows if r.get("val/fid_domain")]
+
+    run_train(tmp_path / "ddp", [*common, "trainer=ddp_cpu", "data.batch_size=8"])
+    run_train(tmp_path / "single", [*common, "trainer=cpu", "data.batch_size=16"])
+    ddp, single = fid_domain(tmp_path / "ddp"), fid_domain(tmp_path / "single")
+    assert len(ddp) == len(single) == 2 and single[0] > 0
+    assert ddp == pytest.approx(single, rel=1e-4)

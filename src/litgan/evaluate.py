@@ -12,6 +12,7 @@ from lightning import LightningDataModule, LightningModule
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.callbacks.samples import image_grid, scatter_plot
+from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
 from litgan.train import build_model
 
@@ -53,35 +54,72 @@ def generate(
     return torch.cat(chunks)
 
 
-def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    ckpt_path = Path(cfg.ckpt_path)
-    model, datamodule, train_cfg, checkpoint = load_model(ckpt_path)
-    device = torch.device(cfg.device)
-    model.to(device)
+def folder_images(
+    images_dir: str, datamodule: LightningDataModule, batch_size: int
+) -> torch.Tensor:
+    """Every image under `images_dir`, resized to the dataset's shape, in [-1, 1]."""
+    channels, size = datamodule.data_shape[0], datamodule.data_shape[-1]
+    dataset = ImageFolderDataset(list_images(images_dir), channels, size)
+    return torch.cat(
+        [batch[0] for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size)]
+    )
 
-    fake = generate(model.generator, cfg.num_samples, cfg.batch_size, cfg.seed, device)
+
+def image_metrics(
+    metrics_cfg: DictConfig,
+    datamodule: LightningDataModule,
+    fake: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+) -> tuple[dict, dict]:
+    """The training-time metrics callback's protocol, applied once to `fake`."""
+    metrics = hydra.utils.instantiate(metrics_cfg)
+    metrics.prepare(datamodule)
+    if metrics.extractor is None:  # on_missing_weights=skip
+        return {}, {}
+    metrics.to(device)
+    real = metrics.reference_features(datamodule, device).to(device)
+    values = metrics.score(real, (batch.to(device) for batch in fake.split(batch_size)))
+    return values, metrics.protocol(len(real), len(fake))
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    device = torch.device(cfg.device)
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(fake, output_dir / "samples.pt")
+    if cfg.get("images_dir"):
+        if cfg.get("data") is None:
+            raise ValueError(
+                "images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits)."
+            )
+        datamodule = hydra.utils.instantiate(cfg.data)
+        fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
+        report: dict[str, Any] = {
+            "images_dir": str(Path(cfg.images_dir).resolve()),
+            "data": cfg.data._target_,
+        }
+    else:
+        if not cfg.get("ckpt_path"):
+            raise ValueError(
+                "Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>."
+            )
+        model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
+        model.to(device)
+        fake = generate(model.generator, cfg.num_samples, cfg.batch_size, cfg.seed, device)
+        torch.save(fake, output_dir / "samples.pt")
+        report = {
+            "checkpoint": str(Path(cfg.ckpt_path).resolve()),
+            "generator_step": checkpoint["global_step"],
+            "model": train_cfg.model._target_,
+            "data": train_cfg.data._target_,
+            "seed": cfg.seed,
+        }
+    report.update(num_samples=len(fake), metrics={})
 
-    report: dict[str, Any] = {
-        "checkpoint": str(ckpt_path.resolve()),
-        "generator_step": checkpoint["global_step"],
-        "model": train_cfg.model._target_,
-        "data": train_cfg.data._target_,
-        "num_samples": cfg.num_samples,
-        "seed": cfg.seed,
-        "metrics": {},
-    }
     picture = output_dir / "samples.png"
     if fake.dim() == 2 and fake.shape[1] == 2:
         datamodule.setup("validate")
-        scatter_plot(
-            datamodule.val_tensors[0],
-            fake[:2500],
-            picture,
-            title=f"{ckpt_path.name}: generator step {report['generator_step']}",
-        )
+        scatter_plot(datamodule.val_tensors[0], fake[:2500], picture, title=f"{len(fake)} samples")
     else:
         image_grid(fake[: cfg.grid_rows**2], picture, nrow=cfg.grid_rows)
     modes = getattr(datamodule, "modes", None)
@@ -89,12 +127,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         coverage = ModeCoverage(modes, datamodule.std)
         coverage.update(fake)
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
-        report["protocol"] = (
-            "mode coverage: high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"
-        )
+        report["protocol"] = {
+            "mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"
+        }
+    if cfg.get("metrics"):
+        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device)
+        report["metrics"].update(values)
+        report["protocol"] = {**report.get("protocol", {}), **protocol}
 
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
-    log.info(
-        "Wrote %s samples, %s and metrics.json to %s", cfg.num_samples, picture.name, output_dir
-    )
+    log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
     return report

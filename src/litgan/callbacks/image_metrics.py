@@ -2,7 +2,6 @@
 
 import logging
 import math
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,6 +14,7 @@ from litgan.metrics.image_quality import ImageQuality, metric_directions
 from litgan.metrics.inception import (
     InceptionFeatures,
     MissingInceptionWeights,
+    file_sha256,
     find_inception_weights,
     to_uint8,
 )
@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class ImageQualityMetrics(Callback):
-    """Every `every_n_steps` generator steps (at the validation that follows), each process
-    generates its share of `num_samples` images from the same seeded noise, the metric states
-    are synchronised, and `val/<metric>` plus `val/<metric>_best` go to every logger.
+    """At every validation (`trainer.val_check_interval` generator steps; the metrics configs
+    set it), each process generates its share of `num_samples` images from the same seeded
+    noise, the metric states are synchronised, and `val/<metric>` plus `val/<metric>_best` go
+    to every logger.
 
     `feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
     the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
@@ -36,7 +37,6 @@ class ImageQualityMetrics(Callback):
     def __init__(
         self,
         feature_extractor: str = "inception",
-        every_n_steps: int = 1000,
         num_samples: int = 10_000,
         num_real_samples: int | None = None,
         real_split: str = "train",
@@ -59,7 +59,7 @@ class ImageQualityMetrics(Callback):
             raise ValueError(
                 f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}"
             )
-        self.feature_extractor, self.every_n_steps = feature_extractor, every_n_steps
+        self.feature_extractor = feature_extractor
         self.num_samples, self.num_real_samples, self.real_split = (
             num_samples,
             num_real_samples,
@@ -80,9 +80,14 @@ class ImageQualityMetrics(Callback):
     # --- start-up: fail now, not after an hour of training ---------------------------------
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        self.prepare(trainer.datamodule, trainer.checkpoint_callbacks)
+
+    def prepare(self, datamodule: Any, checkpoint_callbacks: list = ()) -> None:
+        """Load (or train) the feature extractor; a missing weights file fails here, at start-up."""
+        self.reference = None
         if self.feature_extractor == "domain":
-            self.extractor, accuracy = load_or_train(trainer.datamodule, self.cache_dir)
-            self.extractor_name = f"domain-classifier:{accuracy:.4f}"
+            self.extractor, accuracy = load_or_train(datamodule, self.cache_dir)
+            self.extractor_name, self.suffix = f"domain-classifier:{accuracy:.4f}", "_domain"
             self.quality = ImageQuality(
                 self.extractor.num_features,
                 "val/",
@@ -91,32 +96,49 @@ class ImageQualityMetrics(Callback):
                 kid=False,
                 precision_recall=False,
             )
-            self.suffix = "_domain"
-        else:
-            try:
-                weights = find_inception_weights(self.inception_weights)
-            except MissingInceptionWeights as error:
-                if self.on_missing_weights == "error":
-                    raise
-                rank_zero_warn(f"{error} Continuing without FID/IS/KID.")
-                return
-            inception = InceptionFeatures(weights)
-            self.extractor = lambda images: inception(to_uint8(images))  # noqa: E731
-            self.inception = inception
-            self.extractor_name, self.suffix = inception.name, ""
-            self.quality = ImageQuality(
-                2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches
+            return
+        try:
+            weights = find_inception_weights(self.inception_weights)
+        except MissingInceptionWeights as error:
+            if self.on_missing_weights == "error":
+                raise
+            rank_zero_warn(
+                f"{error} Continuing without FID/IS/KID; the best checkpoint is the latest."
             )
-        self.reference: Tensor | None = None
+            for checkpoint in checkpoint_callbacks:  # they would wait for a metric that never comes
+                if checkpoint.monitor and checkpoint.monitor.startswith(
+                    ("val/fid", "val/is", "val/kid", "val/precision", "val/recall")
+                ):
+                    checkpoint.monitor = None
+            return
+        self.inception = InceptionFeatures(weights)
+        self.extractor = lambda images: self.inception(to_uint8(images))  # noqa: E731
+        self.extractor_name, self.suffix = self.inception.name, ""
+        self.quality = ImageQuality(
+            2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches
+        )
+
+    def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
+        """What a reader needs to compare these numbers with others."""
+        protocol = {
+            "num_real": num_real,
+            "num_fake": num_fake,
+            "real_split": self.real_split,
+            "feature_extractor": self.extractor_name,
+        }
+        if self.feature_extractor == "inception":
+            protocol["weights_file"] = str(self.inception.weights_path)
+            protocol["weights_sha256"] = file_sha256(self.inception.weights_path)
+            protocol["resize"] = (
+                "299x299, TF1-compatible bilinear without antialiasing (torch-fidelity / torchmetrics antialias=False)"
+            )
+            protocol["kid_subset_size"] = self.kid_subset_size
+        return protocol
 
     # --- evaluation ---------------------------------------------------------------------------
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        due = (
-            trainer.global_step % self.every_n_steps == 0
-            or trainer.global_step >= trainer.max_steps > 0
-        )
-        if self.extractor is None or trainer.sanity_checking or not due:
+        if self.extractor is None or trainer.sanity_checking:
             return
         values = self.evaluate(trainer, pl_module)
         directions = metric_directions(values)
@@ -127,8 +149,13 @@ class ImageQualityMetrics(Callback):
                 self.best[name] = better(value, self.best.get(name, value))
                 pl_module.log(f"{name}_best", self.best[name])
 
-    def reference_features(self, trainer: Trainer, device: torch.device) -> Tensor:
-        datamodule = trainer.datamodule
+    def reference_features(
+        self,
+        datamodule: Any,
+        device: torch.device,
+        is_global_zero: bool = True,
+        barrier=lambda: None,
+    ) -> Tensor:
         path = reference_path(
             datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir
         )
@@ -140,23 +167,25 @@ class ImageQualityMetrics(Callback):
             self.batch_size,
             device,
         )
-        features = load_or_compute_reference(path, compute) if trainer.is_global_zero else None
-        trainer.strategy.barrier()  # the other processes read what process 0 cached
+        features = load_or_compute_reference(path, compute) if is_global_zero else None
+        barrier()  # the other processes read what process 0 cached
         return features if features is not None else load_or_compute_reference(path, compute)
 
     def _extract(self, images: Tensor) -> tuple[Tensor, Tensor]:
         return self.extractor(images)
 
+    def to(self, device: torch.device) -> None:
+        (self.extractor if self.feature_extractor == "domain" else self.inception).to(device)
+        self.quality.to(device)
+
     @torch.no_grad()
     def evaluate(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
         device = pl_module.device
-        if self.feature_extractor == "domain":
-            self.extractor.to(device)
-        else:
-            self.inception.to(device)
-        self.quality.to(device)
+        self.to(device)
         if self.reference is None:
-            self.reference = self.reference_features(trainer, device)
+            self.reference = self.reference_features(
+                trainer.datamodule, device, trainer.is_global_zero, trainer.strategy.barrier
+            )
         rank, world = trainer.global_rank, trainer.world_size
         real = self.reference[rank::world].to(
             device
@@ -168,8 +197,13 @@ class ImageQualityMetrics(Callback):
         was_training = pl_module.generator.training
         pl_module.generator.eval()
         fakes = (pl_module.generator(z) for z in noise.split(self.batch_size))
-        values = self.quality.evaluate(self._extract, real, fakes, seed=self.seed)
+        values = self.score(real, fakes)
         pl_module.generator.train(was_training)
+        return values
+
+    def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
+        """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
+        values = self.quality.evaluate(self._extract, real_features, fake_images, seed=self.seed)
         return {
             name + self.suffix if name.startswith("val/fid") else name: v
             for name, v in values.items()

@@ -1,0 +1,322 @@
+"""FID / IS / KID / precision-recall: agreement with torch-fidelity, behaviour, offline weights,
+reference caching. No download: the tests write an InceptionV3 weights file with the real
+architecture and seeded random parameters."""
+
+from unittest import mock
+
+import pytest
+import torch
+import torch_fidelity
+from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+from litgan.data import DigitsDataModule
+from litgan.metrics.domain_classifier import load_or_train
+from litgan.metrics.image_quality import ImageQuality
+from litgan.metrics.inception import (
+    InceptionFeatures,
+    MissingInceptionWeights,
+    find_inception_weights,
+    to_uint8,
+)
+from litgan.metrics.precision_recall import PrecisionRecall
+from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
+
+
+@pytest.fixture(scope="session")
+def inception_weights(tmp_path_factory):
+    """InceptionV3 as torch-fidelity builds it, with seeded random weights scaled to keep activations alive."""
+    torch.manual_seed(0)
+    with (
+        mock.patch("torch.load", return_value={}),
+        mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"),
+    ):
+        net = FeatureExtractorInceptionV3(
+            "inception-v3-compat", ["2048"], feature_extractor_weights_path="unused"
+        )
+    for module in net.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        elif isinstance(module, torch.nn.Linear):
+            torch.nn.init.normal_(module.weight, std=0.05)
+    path = tmp_path_factory.mktemp("weights") / "inception-random.pth"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def image_sets():
+    generator = torch.Generator().manual_seed(0)
+    real = torch.randint(0, 256, (80, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    fake = (real.float() * 0.7 + 30).clamp(0, 255).to(torch.uint8)
+    return real, fake
+
+
+class UInt8Images(torch.utils.data.Dataset):
+    def __init__(self, images):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.images[index]
+
+
+@pytest.mark.slow
+def test_fid_is_kid_agree_with_torch_fidelity(inception_weights, image_sets):
+    real, fake = image_sets
+    reference = torch_fidelity.calculate_metrics(
+        input1=UInt8Images(fake), input2=UInt8Images(real), fid=True, isc=True, kid=True, kid_subset_size=40,
+        isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=40,
+    )  # fmt: skip
+    inception = InceptionFeatures(inception_weights)
+    quality = ImageQuality(2048, kid_subset_size=40, is_splits=2, precision_recall=False)
+    quality.update(inception(real)[0], None, real=True)
+    quality.update(*inception(fake), real=False)
+    ours = quality.compute()
+    assert ours["fid"] > 1  # the sets differ: the comparison is not 0 == 0
+    assert ours["fid"] == pytest.approx(reference["frechet_inception_distance"], abs=1e-3)
+    assert ours["is"] == pytest.approx(reference["inception_score_mean"], abs=1e-4)
+    # KID averages random subsets (different draws here and there): equal within its own spread
+    spread = 3 * (ours["kid_std"] + reference["kernel_inception_distance_std"])
+    assert abs(ours["kid"] - reference["kernel_inception_distance_mean"]) < spread
+
+
+@pytest.fixture(scope="session")
+def classifier_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("domain-classifier")
+
+
+def test_fid_against_itself_is_zero_and_grows_with_the_shift(classifier_cache):
+    digits = DigitsDataModule()
+    classifier, _ = load_or_train(digits, cache_dir=classifier_cache)
+    real = digits.split_tensors("train")[0][:600]
+    features = classifier(real)[0]
+    values = []
+    for shift in (0.0, 0.1, 0.3, 0.6):
+        quality = ImageQuality(
+            classifier.num_features, inception_score=False, kid=False, precision_recall=False
+        )
+        quality.update(features, None, real=True)
+        quality.update(classifier((real + shift).clamp(-1, 1))[0], None, real=False)
+        values.append(quality.compute()["fid"])
+    assert abs(values[0]) < 1e-3
+    assert values == sorted(values) and values[-1] > 10 * values[1] > 0
+
+
+def test_domain_classifier_is_accurate_deterministic_and_cached(classifier_cache):
+    from litgan.metrics.domain_classifier import train_classifier
+
+    digits = DigitsDataModule()
+    model, accuracy = load_or_train(digits, cache_dir=classifier_cache)
+    assert accuracy > 0.9
+    assert len(list(classifier_cache.glob("domain-classifier-*.pt"))) == 1
+    retrained, retrained_accuracy = train_classifier(digits)  # same seed, same weights
+    assert retrained_accuracy == accuracy
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), retrained.state_dict().values())
+    )
+    again, accuracy_again = load_or_train(digits, cache_dir=classifier_cache)
+    assert accuracy_again == accuracy
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
+    )
+
+
+def test_precision_recall_on_separated_and_identical_sets():
+    generator = torch.Generator().manual_seed(0)
+    points = torch.randn(400, 2, generator=generator)
+    metric = PrecisionRecall(k=3)
+    metric.update(points, real=True)
+    metric.update(points + 100, real=False)
+    assert [v.item() for v in metric.compute()] == [0.0, 0.0]
+    metric = PrecisionRecall(k=3)
+    metric.update(points, real=True)
+    metric.update(
+        points[points[:, 0] < 0], real=False
+    )  # half the support: precise, about half the recall
+    precision, recall = metric.compute()
+    assert precision.item() == 1.0 and 0.4 < recall.item() < 0.75
+
+
+def test_missing_weights_say_what_file_to_put_where(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    with pytest.raises(
+        MissingInceptionWeights,
+        match=r"weights-inception-2015-12-05-6726825d\.pth.*put it at .*hub/checkpoints",
+    ):
+        find_inception_weights(None)
+    with pytest.raises(MissingInceptionWeights, match="does not exist"):
+        find_inception_weights(tmp_path / "nope.pth")
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / "weights-inception-2015-12-05-6726825d.pth").write_bytes(
+        b"x"
+    )
+    assert find_inception_weights(None).name == "weights-inception-2015-12-05-6726825d.pth"
+
+
+def test_to_uint8_maps_the_model_range_to_pixels():
+    images = torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 2, 2)
+    pixels = to_uint8(images)
+    assert pixels.shape == (1, 3, 2, 2) and pixels.dtype == torch.uint8
+    assert pixels[0, 0].flatten().tolist() == [0, 128, 255, 255]
+
+
+def test_reference_features_are_cached_and_recomputed_when_the_data_changes(tmp_path):
+    calls = []
+
+    def extractor(images):
+        calls.append(len(images))
+        return images.flatten(1)[:, :4], None
+
+    digits = DigitsDataModule()
+    path = reference_path(digits, "train", "toy-extractor", 100, tmp_path)
+    compute = lambda: compute_reference(digits, "train", extractor, 100, 64, torch.device("cpu"))  # noqa: E731
+    first = load_or_compute_reference(path, compute)
+    assert sum(calls) == 100 and first.shape == (100, 4)
+    second = load_or_compute_reference(
+        reference_path(digits, "train", "toy-extractor", 100, tmp_path), compute
+    )
+    assert sum(calls) == 100 and torch.equal(first, second)  # cache hit: nothing recomputed
+    digits.train_tensors = (
+        digits.train_tensors[0] * 0.5,
+        digits.train_tensors[1],
+    )  # the data changes
+    changed = reference_path(digits, "train", "toy-extractor", 100, tmp_path)
+    assert changed != path
+    load_or_compute_reference(
+        changed, lambda: compute_reference(digits, "train", extractor, 100, 64, torch.device("cpu"))
+    )
+    assert sum(calls) == 200
+    assert reference_path(digits, "train", "other-extractor", 100, tmp_path) != changed
+
+
+def _image_run(extra):
+    from tests.conftest import tiny_overrides
+
+    return ["model=wgan_gp", "data=digits", *tiny_overrides("dcgan", steps=4), *extra]
+
+
+def test_missing_weights_stop_training_at_start_up(compose_config, monkeypatch, tmp_path):
+    from litgan.train import train
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    cfg = compose_config(_image_run(["metrics=inception"]))
+    with pytest.raises(MissingInceptionWeights, match="put it at"):
+        train(cfg)
+    assert not list(tmp_path.rglob("*.ckpt"))  # stopped before the first training step
+
+
+def test_missing_weights_with_skip_warn_and_train_on(compose_config, monkeypatch, tmp_path):
+    from litgan.train import train
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    cfg = compose_config(_image_run(["metrics=inception", "metrics.on_missing_weights=skip"]))
+    with pytest.warns(UserWarning, match="Continuing without FID/IS/KID"):
+        metrics = train(cfg)
+    assert metrics["train/g_step"] == 4 and "val/fid" not in metrics
+
+
+@pytest.mark.slow
+def test_training_logs_every_inception_metric_and_its_best(
+    compose_config, inception_weights, tmp_path
+):
+    from litgan.train import train
+
+    cfg = compose_config(_image_run([
+        "metrics=inception", f"metrics.inception_weights={inception_weights}",
+        "metrics.num_samples=40", "metrics.num_real_samples=40", "metrics.kid_subset_size=20", "metrics.batch_size=20",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+    ]))  # fmt: skip
+    metrics = train(cfg)
+    for name in ("fid", "is", "is_std", "kid", "kid_std", "precision", "recall"):
+        assert f"val/{name}" in metrics, name
+    assert (
+        metrics["val/fid_best"] <= metrics["val/fid"]
+        and metrics["val/is_best"] >= metrics["val/is"]
+    )
+    assert len(list((tmp_path / "cache").glob("reference-*.pt"))) == 1
+    assert "best-step" in metrics["best_model_path"]  # the best checkpoint follows val/fid
+
+
+def compose_eval(overrides, output_dir):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import open_dict
+
+    from tests.conftest import CONFIG_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("eval", overrides=overrides)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+    return cfg
+
+
+def test_eval_scores_a_checkpoint_and_states_the_protocol(
+    compose_config, classifier_cache, tmp_path
+):
+    import json
+
+    from litgan.evaluate import evaluate
+    from litgan.train import train
+
+    trained = train(compose_config(_image_run([])))
+    cfg = compose_eval(
+        [
+            f"ckpt_path={trained['last_model_path']}",
+            "metrics=domain",
+            "num_samples=200",
+            f"paths.cache_dir={classifier_cache}",
+        ],
+        tmp_path / "eval",
+    )
+    report = evaluate(cfg)
+    assert report["metrics"]["val/fid_domain"] > 0
+    assert report["protocol"]["num_fake"] == 200 and report["protocol"]["num_real"] == 1437
+    assert report["protocol"]["real_split"] == "train" and report["protocol"][
+        "feature_extractor"
+    ].startswith("domain")
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text()) == report
+
+
+def test_eval_scores_a_folder_of_images_against_a_dataset(
+    inception_weights, classifier_cache, tmp_path
+):
+    from torchvision.utils import save_image
+
+    from litgan.evaluate import evaluate
+
+    digits = DigitsDataModule()
+    folder = tmp_path / "generated"
+    folder.mkdir()
+    for i, image in enumerate(digits.split_tensors("val")[0][:48]):
+        save_image((image + 1) / 2, folder / f"{i:03d}.png")
+    domain = evaluate(
+        compose_eval(
+            [
+                f"images_dir={folder}",
+                "data=digits",
+                "metrics=domain",
+                f"paths.cache_dir={classifier_cache}",
+            ],
+            tmp_path / "d",
+        )
+    )
+    assert domain["num_samples"] == 48 and 0 < domain["metrics"]["val/fid_domain"]
+    inception = evaluate(compose_eval([
+        f"images_dir={folder}", "data=digits", "metrics=inception", f"metrics.inception_weights={inception_weights}",
+        "metrics.num_real_samples=40", "metrics.kid_subset_size=20", "metrics.batch_size=24", f"paths.cache_dir={tmp_path / 'c'}",
+    ], tmp_path / "i"))  # fmt: skip
+    assert {"val/fid", "val/is", "val/kid", "val/precision", "val/recall"} <= set(
+        inception["metrics"]
+    )
+    protocol = inception["protocol"]
+    assert (
+        protocol["num_real"] == 40
+        and protocol["num_fake"] == 48
+        and len(protocol["weights_sha256"]) == 64
+    )
+    assert "antialias" in protocol["resize"]
