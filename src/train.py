@@ -10,9 +10,7 @@ from litgan.train import train
 def main(cfg: DictConfig) -> float | None:
     metrics = train(cfg)
     metric = cfg.get("optimized_metric")
-    return (
-        metrics.get(metric) if metric else None
-    )  # the value Hydra sweepers (Optuna, ...) minimise
+    return metrics.get(metric) if metric else None  # the value Hydra sweepers (Optuna, ...) minimise
 
 
 if __name__ == "__main__":

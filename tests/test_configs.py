@@ -19,7 +19,7 @@ POINT_DATA = {"ring", "grid", "swissroll"}
 
 
 def test_the_groups_are_all_there():
-    assert {"gan", "wgan", "wgan_gp"} <= set(MODELS)
+    assert {"gan", "wgan", "wgan_gp", "cgan"} <= set(MODELS)
     assert set(LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
     assert set(ARCHITECTURES) == {"mlp", "dcgan"}
 
@@ -38,15 +38,15 @@ def test_every_config_file_says_what_it_is_for():
 def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     compose_config, model, loss, architecture, data
 ):
-    cfg = compose_config(
-        [f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)]
-    )
+    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)])
     assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
     datamodule = instantiate(cfg.data)
+    if model == "cgan" and data in POINT_DATA:
+        with pytest.raises(Exception, match="model=cgan needs a labelled dataset"):
+            build_model(cfg, datamodule)
+        return
     if architecture == "dcgan" and data in POINT_DATA:
-        with pytest.raises(
-            Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"
-        ):
+        with pytest.raises(Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"):
             build_model(cfg, datamodule)
         return
     built = build_model(cfg, datamodule)
@@ -64,9 +64,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
 
 
 def test_train_returns_the_logged_metrics_and_checkpoint_paths(compose_config):
-    metrics = train(
-        compose_config(["model=gan", *tiny_overrides(steps=2), "trainer.log_every_n_steps=1"])
-    )
+    metrics = train(compose_config(["model=gan", *tiny_overrides(steps=2), "trainer.log_every_n_steps=1"]))
     assert metrics["train/g_step"] == 2.0 and {
         "val/modes",
         "best_model_path",
@@ -75,9 +73,7 @@ def test_train_returns_the_logged_metrics_and_checkpoint_paths(compose_config):
 
 
 @pytest.mark.parametrize("data", FILE_DATA)
-def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(
-    compose_config, data, tmp_path
-):
+def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(compose_config, data, tmp_path):
     cfg = compose_config([f"data={data}", "architecture=dcgan", f"paths.data_dir={tmp_path}"])
     datamodule = instantiate(cfg.data)
     assert len(datamodule.data_shape) == 3
@@ -100,10 +96,7 @@ def test_the_model_presets_carry_the_papers_hyperparameters(compose_config):
         gp.model.gradient_penalty_weight,
         gp.model.n_critic,
     ) == (1e-4, [0.0, 0.9], 10.0, 5)
-    assert (
-        gp.loss._target_ == "litgan.losses.WassersteinLoss"
-        and gp.architecture.discriminator.norm == "layer"
-    )
+    assert gp.loss._target_ == "litgan.losses.WassersteinLoss" and gp.architecture.discriminator.norm == "layer"
     assert (
         compose_config(["model=wgan_gp", "loss=hinge"]).loss._target_ == "litgan.losses.HingeLoss"
     )  # the command line wins
@@ -134,8 +127,6 @@ def test_logger_many_writes_to_wandb_csv_and_tensorboard(compose_config, tmp_pat
     assert "train/d_loss" in csv and "val/reverse_kl" in csv
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(
-        str(next(tmp_path.glob("tensorboard/**/events.out.tfevents.*")).parent)
-    ).Reload()
+    events = EventAccumulator(str(next(tmp_path.glob("tensorboard/**/events.out.tfevents.*")).parent)).Reload()
     assert "val/samples" in events.Tags()["images"] and "train/d_loss" in events.Tags()["scalars"]
     assert list(tmp_path.glob("samples/samples_step*.png"))

@@ -32,9 +32,7 @@ def test_toy_samples_sit_around_their_modes(distribution, std):
     (points,) = dm.train_tensors
     nearest = torch.cdist(points, dm.modes).min(dim=1).values
     assert dm.std == std
-    assert nearest.mean().item() == pytest.approx(
-        std * np.sqrt(np.pi / 2), rel=0.05
-    )  # Rayleigh mean
+    assert nearest.mean().item() == pytest.approx(std * np.sqrt(np.pi / 2), rel=0.05)  # Rayleigh mean
     assert (nearest < 3 * std).float().mean() > 0.98
 
 
@@ -74,13 +72,7 @@ def test_in_memory_batches_shard_the_global_batch_across_processes():
     data = (torch.arange(1000).float(),)
     single = next(iter(InMemoryBatches(data, batch_size=8, batches_per_step=3, seed=5)))[0]
     shards = [
-        next(
-            iter(
-                InMemoryBatches(
-                    data, batch_size=4, batches_per_step=3, seed=5, rank=r, world_size=2
-                )
-            )
-        )[0]
+        next(iter(InMemoryBatches(data, batch_size=4, batches_per_step=3, seed=5, rank=r, world_size=2)))[0]
         for r in range(2)
     ]
     # critic update k of the single process sees exactly the union of the processes' k-th minibatches
@@ -131,9 +123,7 @@ def test_cifar10_loader_reads_python_batches(tmp_path):
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         with open(folder / name, "wb") as f:
-            pickle.dump(
-                {"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), "labels": [0, 1, 2]}, f
-            )
+            pickle.dump({"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), "labels": [0, 1, 2]}, f)
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({"label_names": [f"class{i}" for i in range(10)]}, f)
     dm = TorchvisionDataModule("cifar10", str(tmp_path), num_workers=0)
@@ -154,9 +144,7 @@ def test_image_folder_reads_nested_images_and_names_corrupt_files(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     for i in range(10):
         folder = tmp_path / ("a" if i % 2 else "a/b")
-        Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(
-            folder / f"img{i}.png"
-        )
+        Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
     dm = ImageFolderDataModule(str(tmp_path), channels=3, image_size=32, val_every=5, num_workers=0)
     dm.setup()
     assert len(dm.train_set) == 8 and len(dm.val_set) == 2

@@ -34,16 +34,13 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
     [
         ("wgan_gp", ["trainer=ddp_cpu"]),
         ("gan", ["trainer.devices=2"]),  # the default trainer, as `trainer.devices=4` on GPUs
+        ("cgan", ["trainer=ddp_cpu", "data=digits"]),  # labels travel with their images
     ],
 )
 def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name, ddp):
     common = [
         f"model={model_name}",
-        *[
-            o
-            for o in tiny_overrides(steps=STEPS)
-            if not o.startswith(("data.batch_size", "logger="))
-        ],
+        *[o for o in tiny_overrides(steps=STEPS) if not o.startswith(("data.batch_size", "logger="))],
         "logger=wandb",
         "+callbacks.save_parameters._target_=tests.helpers.SaveParametersPerRank",
     ]
@@ -60,6 +57,7 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
         tmp_path / "single",
         [
             *common,
+            *[o for o in ddp if o.startswith("data=")],
             "trainer=cpu",
             f"data.batch_size={2 * PER_RANK_BATCH}",
             f"+callbacks.save_parameters.path={tmp_path / 'single_params'}",
@@ -85,9 +83,7 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
 
 
 @pytest.mark.parametrize("devices,expect_ddp", [(1, False), (2, True)])
-def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(
-    compose_config, devices, expect_ddp
-):
+def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(compose_config, devices, expect_ddp):
     from lightning.pytorch.strategies import DDPStrategy
 
     from litgan.train import make_trainer

@@ -75,14 +75,9 @@ def test_eval_refuses_missing_and_foreign_checkpoints(tmp_path):
 
 
 def test_github_workflows_are_valid():
-    if (
-        shutil.which("check-jsonschema") is None
-        and not Path(sys.executable).with_name("check-jsonschema").exists()
-    ):
+    if shutil.which("check-jsonschema") is None and not Path(sys.executable).with_name("check-jsonschema").exists():
         pytest.fail("check-jsonschema is a dev dependency; install with `pip install -e .[dev]`")
-    exe = shutil.which("check-jsonschema") or str(
-        Path(sys.executable).with_name("check-jsonschema")
-    )
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).with_name("check-jsonschema"))
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows
     result = subprocess.run(
@@ -96,6 +91,4 @@ def test_github_workflows_are_valid():
 def test_ci_runs_the_same_command_as_developers():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert (
-        readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")
-    )
+    assert readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")

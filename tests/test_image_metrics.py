@@ -30,9 +30,7 @@ def inception_weights(tmp_path_factory):
         mock.patch("torch.load", return_value={}),
         mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"),
     ):
-        net = FeatureExtractorInceptionV3(
-            "inception-v3-compat", ["2048"], feature_extractor_weights_path="unused"
-        )
+        net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path="unused")
     for module in net.modules():
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
@@ -94,9 +92,7 @@ def test_fid_against_itself_is_zero_and_grows_with_the_shift(classifier_cache):
     features = classifier(real)[0]
     values = []
     for shift in (0.0, 0.1, 0.3, 0.6):
-        quality = ImageQuality(
-            classifier.num_features, inception_score=False, kid=False, precision_recall=False
-        )
+        quality = ImageQuality(classifier.num_features, inception_score=False, kid=False, precision_recall=False)
         quality.update(features, None, real=True)
         quality.update(classifier((real + shift).clamp(-1, 1))[0], None, real=False)
         values.append(quality.compute()["fid"])
@@ -113,15 +109,10 @@ def test_domain_classifier_is_accurate_deterministic_and_cached(classifier_cache
     assert len(list(classifier_cache.glob("domain-classifier-*.pt"))) == 1
     retrained, retrained_accuracy = train_classifier(digits)  # same seed, same weights
     assert retrained_accuracy == accuracy
-    assert all(
-        torch.equal(a, b)
-        for a, b in zip(model.state_dict().values(), retrained.state_dict().values())
-    )
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), retrained.state_dict().values()))
     again, accuracy_again = load_or_train(digits, cache_dir=classifier_cache)
     assert accuracy_again == accuracy
-    assert all(
-        torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
-    )
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
 
 def test_precision_recall_on_separated_and_identical_sets():
@@ -133,9 +124,7 @@ def test_precision_recall_on_separated_and_identical_sets():
     assert [v.item() for v in metric.compute()] == [0.0, 0.0]
     metric = PrecisionRecall(k=3)
     metric.update(points, real=True)
-    metric.update(
-        points[points[:, 0] < 0], real=False
-    )  # half the support: precise, about half the recall
+    metric.update(points[points[:, 0] < 0], real=False)  # half the support: precise, about half the recall
     precision, recall = metric.compute()
     assert precision.item() == 1.0 and 0.4 < recall.item() < 0.75
 
@@ -150,9 +139,7 @@ def test_missing_weights_say_what_file_to_put_where(tmp_path, monkeypatch):
     with pytest.raises(MissingInceptionWeights, match="does not exist"):
         find_inception_weights(tmp_path / "nope.pth")
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
-    (tmp_path / "hub" / "checkpoints" / "weights-inception-2015-12-05-6726825d.pth").write_bytes(
-        b"x"
-    )
+    (tmp_path / "hub" / "checkpoints" / "weights-inception-2015-12-05-6726825d.pth").write_bytes(b"x")
     assert find_inception_weights(None).name == "weights-inception-2015-12-05-6726825d.pth"
 
 
@@ -175,9 +162,7 @@ def test_reference_features_are_cached_and_recomputed_when_the_data_changes(tmp_
     compute = lambda: compute_reference(digits, "train", extractor, 100, 64, torch.device("cpu"))  # noqa: E731
     first = load_or_compute_reference(path, compute)
     assert sum(calls) == 100 and first.shape == (100, 4)
-    second = load_or_compute_reference(
-        reference_path(digits, "train", "toy-extractor", 100, tmp_path), compute
-    )
+    second = load_or_compute_reference(reference_path(digits, "train", "toy-extractor", 100, tmp_path), compute)
     assert sum(calls) == 100 and torch.equal(first, second)  # cache hit: nothing recomputed
     digits.train_tensors = (
         digits.train_tensors[0] * 0.5,
@@ -219,9 +204,7 @@ def test_missing_weights_with_skip_warn_and_train_on(compose_config, monkeypatch
 
 
 @pytest.mark.slow
-def test_training_logs_every_inception_metric_and_its_best(
-    compose_config, inception_weights, tmp_path
-):
+def test_training_logs_every_inception_metric_and_its_best(compose_config, inception_weights, tmp_path):
     from litgan.train import train
 
     cfg = compose_config(_image_run([
@@ -232,10 +215,7 @@ def test_training_logs_every_inception_metric_and_its_best(
     metrics = train(cfg)
     for name in ("fid", "is", "is_std", "kid", "kid_std", "precision", "recall"):
         assert f"val/{name}" in metrics, name
-    assert (
-        metrics["val/fid_best"] <= metrics["val/fid"]
-        and metrics["val/is_best"] >= metrics["val/is"]
-    )
+    assert metrics["val/fid_best"] <= metrics["val/fid"] and metrics["val/is_best"] >= metrics["val/is"]
     assert len(list((tmp_path / "cache").glob("reference-*.pt"))) == 1
     assert "best-step" in metrics["best_model_path"]  # the best checkpoint follows val/fid
 
@@ -255,9 +235,7 @@ def compose_eval(overrides, output_dir):
     return cfg
 
 
-def test_eval_scores_a_checkpoint_and_states_the_protocol(
-    compose_config, classifier_cache, tmp_path
-):
+def test_eval_scores_a_checkpoint_and_states_the_protocol(compose_config, classifier_cache, tmp_path):
     import json
 
     from litgan.evaluate import evaluate
@@ -276,15 +254,11 @@ def test_eval_scores_a_checkpoint_and_states_the_protocol(
     report = evaluate(cfg)
     assert report["metrics"]["val/fid_domain"] > 0
     assert report["protocol"]["num_fake"] == 200 and report["protocol"]["num_real"] == 1437
-    assert report["protocol"]["real_split"] == "train" and report["protocol"][
-        "feature_extractor"
-    ].startswith("domain")
+    assert report["protocol"]["real_split"] == "train" and report["protocol"]["feature_extractor"].startswith("domain")
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text()) == report
 
 
-def test_eval_scores_a_folder_of_images_against_a_dataset(
-    inception_weights, classifier_cache, tmp_path
-):
+def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, classifier_cache, tmp_path):
     from torchvision.utils import save_image
 
     from litgan.evaluate import evaluate
@@ -310,13 +284,7 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(
         f"images_dir={folder}", "data=digits", "metrics=inception", f"metrics.inception_weights={inception_weights}",
         "metrics.num_real_samples=40", "metrics.kid_subset_size=20", "metrics.batch_size=24", f"paths.cache_dir={tmp_path / 'c'}",
     ], tmp_path / "i"))  # fmt: skip
-    assert {"val/fid", "val/is", "val/kid", "val/precision", "val/recall"} <= set(
-        inception["metrics"]
-    )
+    assert {"val/fid", "val/is", "val/kid", "val/precision", "val/recall"} <= set(inception["metrics"])
     protocol = inception["protocol"]
-    assert (
-        protocol["num_real"] == 40
-        and protocol["num_fake"] == 48
-        and len(protocol["weights_sha256"]) == 64
-    )
+    assert protocol["num_real"] == 40 and protocol["num_fake"] == 48 and len(protocol["weights_sha256"]) == 64
     assert "antialias" in protocol["resize"]

@@ -47,18 +47,14 @@ def test_generator_losses_follow_their_formulas():
 
 
 def test_wasserstein_hinge_least_squares():
-    assert WassersteinLoss().discriminator(REAL, FAKE).item() == pytest.approx(
-        FAKE.mean() - REAL.mean()
-    )
+    assert WassersteinLoss().discriminator(REAL, FAKE).item() == pytest.approx(FAKE.mean() - REAL.mean())
     assert WassersteinLoss().generator(FAKE).item() == pytest.approx(-FAKE.mean())
     hinge = mean(max(0, 1 - r) for r in REAL.tolist()) + mean(max(0, 1 + f) for f in FAKE.tolist())
     assert HingeLoss().discriminator(REAL, FAKE).item() == pytest.approx(hinge)
     assert HingeLoss().generator(FAKE).item() == pytest.approx(-FAKE.mean())
     ls = 0.5 * mean((r - 1) ** 2 for r in REAL.tolist()) + 0.5 * mean(f**2 for f in FAKE.tolist())
     assert LeastSquaresLoss().discriminator(REAL, FAKE).item() == pytest.approx(ls)
-    assert LeastSquaresLoss().generator(FAKE).item() == pytest.approx(
-        0.5 * mean((f - 1) ** 2 for f in FAKE.tolist())
-    )
+    assert LeastSquaresLoss().generator(FAKE).item() == pytest.approx(0.5 * mean((f - 1) ** 2 for f in FAKE.tolist()))
 
 
 def test_losses_stay_finite_for_confident_discriminators():
@@ -96,9 +92,7 @@ def test_gradient_penalty_of_a_linear_critic():
 def test_gradient_penalty_by_hand_per_example_alpha_and_norm():
     # D(x) = sum(x^2) over each example -> grad = 2 x_hat; norms are taken per flattened example.
     critic = lambda x: (x**2).flatten(1).sum(1)  # noqa: E731
-    real = torch.tensor(
-        [[[1.0, 0.0], [0.0, 0.0]], [[0.0, 2.0], [2.0, 0.0]]]
-    )  # batch of 2 "images" 2x2
+    real = torch.tensor([[[1.0, 0.0], [0.0, 0.0]], [[0.0, 2.0], [2.0, 0.0]]])  # batch of 2 "images" 2x2
     fake = torch.zeros_like(real)
     alpha = torch.tensor([0.5, 0.25])
     x_hat = [0.5 * real[0], 0.25 * real[1]]
@@ -109,9 +103,7 @@ def test_gradient_penalty_by_hand_per_example_alpha_and_norm():
 
 def test_gradient_penalty_is_differentiable_in_the_critic_parameters():
     critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-    penalty = gradient_penalty(
-        lambda x: critic(x).squeeze(1), torch.randn(4, 2), torch.randn(4, 2), torch.rand(4)
-    )
+    penalty = gradient_penalty(lambda x: critic(x).squeeze(1), torch.randn(4, 2), torch.randn(4, 2), torch.rand(4))
     penalty.backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in critic[0].parameters())
 

@@ -33,9 +33,7 @@ def test_collapse_onto_two_modes_with_some_junk():
     assert values["modes"] == 2
     assert values["hq_fraction"].item() == pytest.approx(0.5)
     q = torch.tensor([0.75, 0.25])
-    assert values["reverse_kl"].item() == pytest.approx(
-        (q * torch.log(q * 8)).sum().item(), rel=1e-5
-    )
+    assert values["reverse_kl"].item() == pytest.approx((q * torch.log(q * 8)).sum().item(), rel=1e-5)
 
 
 def test_no_high_quality_sample_gives_log_num_modes():
@@ -52,7 +50,4 @@ def test_updates_accumulate_like_one_batch():
     whole.update(samples)
     for chunk in samples.chunk(7):
         parts.update(chunk)
-    assert all(
-        torch.equal(whole.compute()[k], parts.compute()[k])
-        for k in ("modes", "hq_fraction", "reverse_kl")
-    )
+    assert all(torch.equal(whole.compute()[k], parts.compute()[k]) for k in ("modes", "hq_fraction", "reverse_kl"))

@@ -28,7 +28,5 @@ def test_dcgan_shapes(shape, norm):
 
 @pytest.mark.parametrize("shape", [(2,), (1, 28, 28), (3, 32, 48)])
 def test_dcgan_refuses_shapes_it_cannot_make(shape):
-    with pytest.raises(
-        ValueError, match=r"architecture=dcgan works on square images .* " + r"shape \("
-    ):
+    with pytest.raises(ValueError, match=r"architecture=dcgan works on square images .* " + r"shape \("):
         DCGANGenerator(shape)

@@ -67,9 +67,7 @@ def test_only_the_stepped_net_changes(compose_config):
     model = build_model(cfg, datamodule)
     g0 = [p.clone() for p in model.generator.parameters()]
     d0 = [p.clone() for p in model.discriminator.parameters()]
-    model.optimizer_g = lambda params: torch.optim.SGD(
-        params, lr=0.0
-    )  # freeze G: D must still move
+    model.optimizer_g = lambda params: torch.optim.SGD(params, lr=0.0)  # freeze G: D must still move
     Trainer(
         accelerator="cpu",
         max_steps=1,
@@ -102,9 +100,7 @@ def test_logged_keys_and_returned_metrics(compose_config):
     assert 0 <= metrics["val/modes"] <= 8 and metrics["last_model_path"].endswith("last.ckpt")
 
 
-def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(
-    compose_config, tmp_path
-):
+def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(compose_config, tmp_path):
     cfg = compose_config(["model=gan", *tiny_overrides(steps=6)])
     from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -114,9 +110,7 @@ def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(
                 with torch.no_grad():
                     next(pl_module.generator.parameters()).fill_(float("nan"))
 
-    ckpt = ModelCheckpoint(
-        dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_last=True, save_top_k=-1
-    )
+    ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_last=True, save_top_k=-1)
     with pytest.raises(FloatingPointError, match="Training diverged"):
         fit(cfg, [PoisonAfter(), ckpt], enable_checkpointing=True)
     saved = torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=False)
@@ -126,27 +120,22 @@ def test_divergence_stops_with_a_clear_error_and_keeps_earlier_checkpoints(
 
 def flat_state(model, trainer):
     params = torch.cat([p.detach().flatten() for p in model.parameters()])
-    opt_state = [
-        torch.cat([s["exp_avg"].flatten() for s in opt.state.values()])
-        for opt in trainer.optimizers
-    ]
+    opt_state = [torch.cat([s["exp_avg"].flatten() for s in opt.state.values()]) for opt in trainer.optimizers]
     return params, opt_state
 
 
-@pytest.mark.parametrize("model_name", ["wgan_gp", "gan"])
-def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name):
+@pytest.mark.parametrize("model_name,data", [("wgan_gp", "ring"), ("gan", "ring"), ("cgan", "digits")])
+def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data):
     """Train 2N steps; train N, save, resume for N more (mid-epoch): same parameters and optimiser state."""
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     n = 5
-    cfg = compose_config([f"model={model_name}", *tiny_overrides(steps=2 * n)])
+    cfg = compose_config([f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n)])
     straight_trainer, straight = fit(cfg)
     ckpt = ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=n, save_top_k=-1, filename="half")
     fit(cfg, [ckpt], max_steps=n, enable_checkpointing=True)
     resumed_trainer, resumed = fit(cfg, ckpt_path=str(tmp_path / "half.ckpt"))
-    assert (
-        resumed_trainer.global_step == 2 * n and resumed.critic_updates == straight.critic_updates
-    )
+    assert resumed_trainer.global_step == 2 * n and resumed.critic_updates == straight.critic_updates
     params_a, opt_a = flat_state(straight, straight_trainer)
     params_b, opt_b = flat_state(resumed, resumed_trainer)
     assert torch.equal(params_a, params_b)
@@ -161,18 +150,12 @@ def test_a_nan_loss_stops_training_with_the_step_named(compose_config):
             if trainer.global_step == 2:
                 batch[0][0, 0] = float("nan")
 
-    with pytest.raises(
-        FloatingPointError, match=r"Training diverged: \{'d_loss': nan.* at generator step 3"
-    ):
+    with pytest.raises(FloatingPointError, match=r"Training diverged: \{'d_loss': nan.* at generator step 3"):
         fit(cfg, [PoisonData()], log_every_n_steps=1)
 
 
-def test_learning_rate_schedulers_step_once_per_generator_update_and_resume(
-    compose_config, tmp_path
-):
-    scheduler = (
-        "{_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2, gamma: 0.5}"
-    )
+def test_learning_rate_schedulers_step_once_per_generator_update_and_resume(compose_config, tmp_path):
+    scheduler = "{_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2, gamma: 0.5}"
     cfg = compose_config(
         [
             "model=wgan_gp",

@@ -30,9 +30,7 @@ def load_model(
     checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     run_config = checkpoint.get("hyper_parameters", {}).get("run_config")
     if run_config is None:
-        raise ValueError(
-            f"{ckpt_path} holds no training config: it was not written by litgan's train()."
-        )
+        raise ValueError(f"{ckpt_path} holds no training config: it was not written by litgan's train().")
     train_cfg = OmegaConf.create(run_config)
     datamodule = hydra.utils.instantiate(train_cfg.data)
     model = build_model(train_cfg, datamodule)
@@ -42,27 +40,22 @@ def load_model(
 
 @torch.no_grad()
 def generate(
-    generator: torch.nn.Module, num_samples: int, batch_size: int, seed: int, device: torch.device
+    model: LightningModule, num_samples: int, batch_size: int, seed: int, device: torch.device
 ) -> torch.Tensor:
+    """`num_samples` samples from seeded noise (all classes in turn for conditional models)."""
     rng = torch.Generator(device).manual_seed(seed)
     chunks = []
     for start in range(0, num_samples, batch_size):
         n = min(batch_size, num_samples - start)
-        chunks.append(
-            generator(torch.randn(n, generator.latent_dim, generator=rng, device=device)).cpu()
-        )
+        chunks.append(model.sample(torch.randn(n, model.latent_dim, generator=rng, device=device)).cpu())
     return torch.cat(chunks)
 
 
-def folder_images(
-    images_dir: str, datamodule: LightningDataModule, batch_size: int
-) -> torch.Tensor:
+def folder_images(images_dir: str, datamodule: LightningDataModule, batch_size: int) -> torch.Tensor:
     """Every image under `images_dir`, resized to the dataset's shape, in [-1, 1]."""
     channels, size = datamodule.data_shape[0], datamodule.data_shape[-1]
     dataset = ImageFolderDataset(list_images(images_dir), channels, size)
-    return torch.cat(
-        [batch[0] for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size)]
-    )
+    return torch.cat([batch[0] for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size)])
 
 
 def image_metrics(
@@ -89,9 +82,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     output_dir.mkdir(parents=True, exist_ok=True)
     if cfg.get("images_dir"):
         if cfg.get("data") is None:
-            raise ValueError(
-                "images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits)."
-            )
+            raise ValueError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
         datamodule = hydra.utils.instantiate(cfg.data)
         fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
         report: dict[str, Any] = {
@@ -100,12 +91,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         }
     else:
         if not cfg.get("ckpt_path"):
-            raise ValueError(
-                "Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>."
-            )
+            raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
         model.to(device)
-        fake = generate(model.generator, cfg.num_samples, cfg.batch_size, cfg.seed, device)
+        fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
         torch.save(fake, output_dir / "samples.pt")
         report = {
             "checkpoint": str(Path(cfg.ckpt_path).resolve()),
@@ -127,9 +116,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         coverage = ModeCoverage(modes, datamodule.std)
         coverage.update(fake)
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
-        report["protocol"] = {
-            "mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"
-        }
+        report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
     if cfg.get("metrics"):
         values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device)
         report["metrics"].update(values)

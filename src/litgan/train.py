@@ -18,29 +18,21 @@ log = logging.getLogger(__name__)
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
     """Instantiate every `_target_` entry of a config group such as `callbacks` or `logger`."""
-    return [
-        hydra.utils.instantiate(entry)
-        for entry in (group or {}).values()
-        if entry and "_target_" in entry
-    ]
+    return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry and "_target_" in entry]
 
 
 def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningModule:
     """The LightningModule for this data: nets are built for the dataset's sample shape."""
-    return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape)
+    return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, num_classes=datamodule.num_classes)
 
 
 def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logger]) -> Trainer:
-    trainer: Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False
-    )
+    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     if cfg.trainer.get("strategy", "auto") == "auto" and isinstance(trainer.strategy, DDPStrategy):
         # Lightning picks DDP without unused-parameter search for several devices, but each
         # backward pass of manual optimisation reaches only one of the two nets.
         strategy = "ddp_find_unused_parameters_true"
-        trainer = hydra.utils.instantiate(
-            cfg.trainer, callbacks=callbacks, logger=loggers or False, strategy=strategy
-        )
+        trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, strategy=strategy)
     return trainer
 
 
@@ -52,9 +44,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     # the checkpoint carries the config it was trained with, so eval.py can rebuild it anywhere
-    model.save_hyperparameters(
-        {"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False
-    )
+    model.save_hyperparameters({"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False)
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
     if cfg.get("metrics"):  # the image-quality metric callback chosen by metrics=
         callbacks.append(hydra.utils.instantiate(cfg.metrics))
@@ -70,7 +60,5 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     metrics = {name: value.item() for name, value in trainer.callback_metrics.items()}
     for checkpoint in trainer.checkpoint_callbacks:
         # a monitoring callback keeps the best checkpoint, a non-monitoring one the latest
-        metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = (
-            checkpoint.best_model_path
-        )
+        metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = checkpoint.best_model_path
     return metrics

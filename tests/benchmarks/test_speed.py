@@ -74,9 +74,7 @@ def plain_steps_per_second(cfg, steps: int) -> float:
         for _ in range(n_critic):
             real = data[torch.randint(len(data), (batch,))]
             fake = G(torch.randn(batch, G.latent_dim))
-            d_loss = loss.discriminator(D(real), D(fake)) + lam * gradient_penalty(
-                D, real, fake, torch.rand(batch)
-            )
+            d_loss = loss.discriminator(D(real), D(fake)) + lam * gradient_penalty(D, real, fake, torch.rand(batch))
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()

@@ -8,6 +8,7 @@ import torch
 from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
+from torchmetrics.classification import MulticlassAccuracy
 
 from litgan.metrics.domain_classifier import load_or_train
 from litgan.metrics.image_quality import ImageQuality, metric_directions
@@ -52,28 +53,20 @@ class ImageQualityMetrics(Callback):
         seed: int = 0,
     ) -> None:
         if feature_extractor not in ("inception", "domain"):
-            raise ValueError(
-                f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}"
-            )
+            raise ValueError(f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}")
         if on_missing_weights not in ("error", "skip"):
-            raise ValueError(
-                f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}"
-            )
+            raise ValueError(f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}")
         self.feature_extractor = feature_extractor
-        self.num_samples, self.num_real_samples, self.real_split = (
-            num_samples,
-            num_real_samples,
-            real_split,
-        )
-        self.batch_size, self.inception_weights, self.on_missing_weights = (
-            batch_size,
-            inception_weights,
-            on_missing_weights,
-        )
-        self.switches = dict(
-            fid=fid, inception_score=inception_score, kid=kid, precision_recall=precision_recall
-        )
-        self.kid_subset_size, self.cache_dir, self.seed = kid_subset_size, cache_dir, seed
+        self.num_samples = num_samples
+        self.num_real_samples = num_real_samples
+        self.real_split = real_split
+        self.batch_size = batch_size
+        self.inception_weights = inception_weights
+        self.on_missing_weights = on_missing_weights
+        self.switches = dict(fid=fid, inception_score=inception_score, kid=kid, precision_recall=precision_recall)
+        self.kid_subset_size = kid_subset_size
+        self.cache_dir = cache_dir
+        self.seed = seed
         self.extractor: torch.nn.Module | None = None
         self.best: dict[str, float] = {}
 
@@ -102,9 +95,7 @@ class ImageQualityMetrics(Callback):
         except MissingInceptionWeights as error:
             if self.on_missing_weights == "error":
                 raise
-            rank_zero_warn(
-                f"{error} Continuing without FID/IS/KID; the best checkpoint is the latest."
-            )
+            rank_zero_warn(f"{error} Continuing without FID/IS/KID; the best checkpoint is the latest.")
             for checkpoint in checkpoint_callbacks:  # they would wait for a metric that never comes
                 if checkpoint.monitor and checkpoint.monitor.startswith(
                     ("val/fid", "val/is", "val/kid", "val/precision", "val/recall")
@@ -114,9 +105,7 @@ class ImageQualityMetrics(Callback):
         self.inception = InceptionFeatures(weights)
         self.extractor = lambda images: self.inception(to_uint8(images))  # noqa: E731
         self.extractor_name, self.suffix = self.inception.name, ""
-        self.quality = ImageQuality(
-            2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches
-        )
+        self.quality = ImageQuality(2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches)
 
     def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
         """What a reader needs to compare these numbers with others."""
@@ -156,9 +145,7 @@ class ImageQualityMetrics(Callback):
         is_global_zero: bool = True,
         barrier=lambda: None,
     ) -> Tensor:
-        path = reference_path(
-            datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir
-        )
+        path = reference_path(datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir)
         compute = lambda: compute_reference(  # noqa: E731
             datamodule,
             self.real_split,
@@ -187,27 +174,30 @@ class ImageQualityMetrics(Callback):
                 trainer.datamodule, device, trainer.is_global_zero, trainer.strategy.barrier
             )
         rank, world = trainer.global_rank, trainer.world_size
-        real = self.reference[rank::world].to(
-            device
-        )  # shares sum to the whole set across processes
+        real = self.reference[rank::world].to(device)  # shares sum to the whole set across processes
         per_process = math.ceil(self.num_samples / world)
-        noise = ShardedGenerator(self.seed, rank, world, device).randn(
-            per_process, pl_module.latent_dim
-        )
+        noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, pl_module.latent_dim)
         was_training = pl_module.generator.training
         pl_module.generator.eval()
-        fakes = (pl_module.generator(z) for z in noise.split(self.batch_size))
+        fakes = (pl_module.sample(z) for z in noise.split(self.batch_size))
         values = self.score(real, fakes)
+        if self.feature_extractor == "domain" and hasattr(pl_module, "num_classes"):
+            values["val/class_accuracy"] = self.class_accuracy(pl_module, noise)
         pl_module.generator.train(was_training)
         return values
+
+    def class_accuracy(self, pl_module: LightningModule, noise: Tensor) -> float:
+        """How often the domain classifier recognises the class a conditional sample was asked for."""
+        accuracy = MulticlassAccuracy(pl_module.num_classes, average="micro").to(noise.device)
+        for z in noise.split(self.batch_size):
+            labels = pl_module.balanced_labels(len(z), z.device)
+            accuracy.update(self.extractor(pl_module.sample(z, labels))[1], labels)
+        return accuracy.compute().item()
 
     def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
         """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
         values = self.quality.evaluate(self._extract, real_features, fake_images, seed=self.seed)
-        return {
-            name + self.suffix if name.startswith("val/fid") else name: v
-            for name, v in values.items()
-        }
+        return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}

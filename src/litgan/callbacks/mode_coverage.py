@@ -19,9 +19,7 @@ class ModeCoverageCallback(Callback):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         modes = getattr(trainer.datamodule, "modes", None)
         if modes is None:
-            rank_zero_info(
-                "ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed."
-            )
+            rank_zero_info("ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed.")
             return
         self.metric = ModeCoverage(modes, trainer.datamodule.std, self.num_std).to(pl_module.device)
 

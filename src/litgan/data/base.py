@@ -17,9 +17,7 @@ class GANDataModule(LightningDataModule):
     data_shape: tuple[int, ...]
     num_classes: int | None = None
 
-    def __init__(
-        self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0
-    ) -> None:
+    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0) -> None:
         super().__init__()
         self.batch_size = batch_size
         self.batches_per_step = batches_per_step
@@ -30,9 +28,7 @@ class GANDataModule(LightningDataModule):
         """A key that changes whenever the samples of `split` change (for cached reference statistics)."""
         raise NotImplementedError
 
-    def real_batches(
-        self, split: str, batch_size: int, limit: int | None = None
-    ) -> Iterator[Tensor]:
+    def real_batches(self, split: str, batch_size: int, limit: int | None = None) -> Iterator[Tensor]:
         """Real samples of `split` in order, `limit` at most, without labels."""
         raise NotImplementedError
 
@@ -65,16 +61,12 @@ class InMemoryDataModule(GANDataModule):
             digest.update(tensor.contiguous().numpy().tobytes())
         return digest.hexdigest()
 
-    def real_batches(
-        self, split: str, batch_size: int, limit: int | None = None
-    ) -> Iterator[Tensor]:
+    def real_batches(self, split: str, batch_size: int, limit: int | None = None) -> Iterator[Tensor]:
         yield from self.split_tensors(split)[0][:limit].split(batch_size)
 
     def train_dataloader(self) -> InMemoryBatches:
         rank, world = self._process_share()
-        return InMemoryBatches(
-            self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world
-        )
+        return InMemoryBatches(self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(TensorDataset(*self.val_tensors), batch_size=self.val_batch_size)
@@ -113,9 +105,7 @@ class FileDataModule(GANDataModule):
             digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()
 
-    def real_batches(
-        self, split: str, batch_size: int, limit: int | None = None
-    ) -> Iterator[Tensor]:
+    def real_batches(self, split: str, batch_size: int, limit: int | None = None) -> Iterator[Tensor]:
         self.setup()
         dataset = self.train_set if split == "train" else self.val_set
         seen = 0

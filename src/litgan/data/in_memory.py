@@ -37,9 +37,7 @@ class InMemoryBatches:
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         while self.position < self.num_batches:
-            index = self.indices.randint(
-                len(self.tensors[0]), self.batch_size, self.batches_per_step
-            )
+            index = self.indices.randint(len(self.tensors[0]), self.batch_size, self.batches_per_step)
             self.position += 1
             yield tuple(t[index] for t in self.tensors)
         self.position = 0

@@ -50,9 +50,7 @@ class ToyDataModule(InMemoryDataModule):
         elif distribution == "swissroll":
             self.modes, default_std = None, 0.25
         else:
-            raise ValueError(
-                f"Unknown toy distribution {distribution!r}: choose 'ring', 'grid' or 'swissroll'."
-            )
+            raise ValueError(f"Unknown toy distribution {distribution!r}: choose 'ring', 'grid' or 'swissroll'.")
         self.distribution = distribution
         self.std = default_std if std is None else std
         self.num_samples, self.num_val_samples = num_samples, num_val_samples

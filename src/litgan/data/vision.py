@@ -22,8 +22,7 @@ class CIFAR10(datasets.CIFAR10):
     def _check_integrity(self) -> bool:
         folder = Path(self.root, self.base_folder)
         return all(
-            (folder / name).is_file()
-            for name, _ in [*self.train_list, *self.test_list, (self.meta["filename"], "")]
+            (folder / name).is_file() for name, _ in [*self.train_list, *self.test_list, (self.meta["filename"], "")]
         )
 
     def _load_meta(self) -> None:
@@ -72,9 +71,7 @@ class TorchvisionDataModule(FileDataModule):
     ) -> None:
         super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
         if name not in TORCHVISION_SETS:
-            raise ValueError(
-                f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}."
-            )
+            raise ValueError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
         self.name, self.root, self.image_size = name, root, image_size
         self.dataset_class, channels, self.subfolder = TORCHVISION_SETS[name]
         self.data_shape = shape_of(channels, image_size)
@@ -86,9 +83,7 @@ class TorchvisionDataModule(FileDataModule):
     def make_dataset(self, split: str) -> Dataset:
         transform = image_transform(self.data_shape[0], self.image_size)
         try:
-            return self.dataset_class(
-                self.root, train=split == "train", transform=transform, download=False
-            )
+            return self.dataset_class(self.root, train=split == "train", transform=transform, download=False)
         except RuntimeError as error:  # torchvision's "Dataset not found or corrupted"
             raise FileNotFoundError(
                 f"{self.name} was not found under {Path(self.root, self.subfolder).resolve()}: this program never "
@@ -113,22 +108,16 @@ class ImageFolderDataset(Dataset):
             with Image.open(path) as image:
                 return (self.transform(image),)
         except (UnidentifiedImageError, OSError) as error:
-            raise ValueError(
-                f"Cannot read image {path}: {error}. Remove or replace the file."
-            ) from error
+            raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
 
 
 def list_images(root: str | Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"Image folder {root.resolve()} does not exist; set data.root to a folder of images."
-        )
+        raise FileNotFoundError(f"Image folder {root.resolve()} does not exist; set data.root to a folder of images.")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise FileNotFoundError(
-            f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}."
-        )
+        raise FileNotFoundError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}.")
     return files
 
 

@@ -6,9 +6,7 @@ import torch
 from torch import Tensor, nn
 
 
-def gradient_penalty(
-    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor
-) -> Tensor:
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor) -> Tensor:
     """Gulrajani et al. 2017, eq. 3: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = a*real + (1-a)*fake.
 
     `alpha` holds one uniform draw per example (shape [batch]); it is passed in rather than drawn

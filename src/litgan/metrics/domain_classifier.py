@@ -65,20 +65,14 @@ def train_classifier(
     return model, accuracy(model, *datamodule.split_tensors("val")[:2])
 
 
-def load_or_train(
-    datamodule: LightningDataModule, cache_dir: str | Path
-) -> tuple[DomainClassifier, float]:
+def load_or_train(datamodule: LightningDataModule, cache_dir: str | Path) -> tuple[DomainClassifier, float]:
     if getattr(datamodule, "num_classes", None) is None or not hasattr(datamodule, "split_tensors"):
         raise ValueError(
             f"The domain feature extractor needs an embedded labelled dataset (data=digits); "
             f"{type(datamodule).__name__} is not one. Use metrics=inception instead."
         )
-    key = hashlib.sha256(
-        f"{VERSION}:{datamodule.fingerprint('train')}:{datamodule.fingerprint('val')}".encode()
-    )
-    path = (
-        Path(cache_dir) / f"domain-classifier-{type(datamodule).__name__}-{key.hexdigest()[:16]}.pt"
-    )
+    key = hashlib.sha256(f"{VERSION}:{datamodule.fingerprint('train')}:{datamodule.fingerprint('val')}".encode())
+    path = Path(cache_dir) / f"domain-classifier-{type(datamodule).__name__}-{key.hexdigest()[:16]}.pt"
     images = datamodule.split_tensors("train")[0]
     model = DomainClassifier(images.shape[1], datamodule.num_classes)
     if path.is_file():
@@ -90,9 +84,7 @@ def load_or_train(
     partial = path.with_suffix(".tmp")
     torch.save({"state_dict": model.state_dict(), "val_accuracy": val_accuracy}, partial)
     partial.replace(path)  # atomic: concurrent runs never read a half-written file
-    log.info(
-        "Trained the domain classifier (held-out accuracy %.4f), cached at %s", val_accuracy, path
-    )
+    log.info("Trained the domain classifier (held-out accuracy %.4f), cached at %s", val_accuracy, path)
     return model, val_accuracy
 
 

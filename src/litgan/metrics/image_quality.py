@@ -27,9 +27,7 @@ class PrecomputedFeatures(nn.Module):
         return features
 
 
-FeatureExtractor = Callable[
-    [Tensor], tuple[Tensor, Tensor]
-]  # images in [-1, 1] -> (features, logits)
+FeatureExtractor = Callable[[Tensor], tuple[Tensor, Tensor]]  # images in [-1, 1] -> (features, logits)
 
 
 class ImageQuality(nn.Module):
@@ -49,14 +47,8 @@ class ImageQuality(nn.Module):
         self.prefix = prefix
         features = PrecomputedFeatures(num_features)
         self.fid = FrechetInceptionDistance(features) if fid else None
-        self.inception_score = (
-            InceptionScore(features, splits=is_splits) if inception_score else None
-        )
-        self.kid = (
-            KernelInceptionDistance(features, subsets=kid_subsets, subset_size=kid_subset_size)
-            if kid
-            else None
-        )
+        self.inception_score = InceptionScore(features, splits=is_splits) if inception_score else None
+        self.kid = KernelInceptionDistance(features, subsets=kid_subsets, subset_size=kid_subset_size) if kid else None
         self.precision_recall = PrecisionRecall() if precision_recall else None
 
     def reset(self) -> None:
@@ -114,7 +106,4 @@ class ImageQuality(nn.Module):
 def metric_directions(values: dict[str, Any]) -> dict[str, str]:
     """Which way is better for each metric: used for the best-so-far values."""
     higher = ("is", "precision", "recall", "accuracy")
-    return {
-        name: "max" if name.rsplit("/", 1)[-1].removesuffix("_domain") in higher else "min"
-        for name in values
-    }
+    return {name: "max" if name.rsplit("/", 1)[-1].removesuffix("_domain") in higher else "min" for name in values}

@@ -27,9 +27,7 @@ def find_inception_weights(path: str | Path | None = None) -> Path:
     if path is not None:
         if Path(path).is_file():
             return Path(path)
-        raise MissingInceptionWeights(
-            f"metrics.inception_weights={path} does not exist; point it at {WEIGHTS_FILE}."
-        )
+        raise MissingInceptionWeights(f"metrics.inception_weights={path} does not exist; point it at {WEIGHTS_FILE}.")
     if hub_weights_path().is_file():
         return hub_weights_path()
     raise MissingInceptionWeights(

@@ -26,9 +26,7 @@ class ModeCoverage(Metric):
         super().__init__()
         self.register_buffer("modes", torch.as_tensor(modes, dtype=torch.float32))
         self.threshold = num_std * std
-        self.add_state(
-            "mode_counts", torch.zeros(len(modes), dtype=torch.long), dist_reduce_fx="sum"
-        )
+        self.add_state("mode_counts", torch.zeros(len(modes), dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("total", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(self, samples: Tensor) -> None:

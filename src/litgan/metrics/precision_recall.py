@@ -8,9 +8,7 @@ from torchmetrics.utilities import dim_zero_cat
 
 def _knn_radii(features: Tensor, k: int, chunk: int) -> Tensor:
     """Distance of each vector to its k-th nearest neighbour in the same set (itself excluded)."""
-    radii = [
-        torch.cdist(part, features).kthvalue(k + 1, dim=1).values for part in features.split(chunk)
-    ]
+    radii = [torch.cdist(part, features).kthvalue(k + 1, dim=1).values for part in features.split(chunk)]
     return torch.cat(radii)
 
 

@@ -21,9 +21,7 @@ def reference_path(
     num_samples: int | None,
     cache_dir: str | Path,
 ) -> Path:
-    key = hashlib.sha256(
-        f"{datamodule.fingerprint(split)}|{extractor_name}|{num_samples}".encode()
-    ).hexdigest()
+    key = hashlib.sha256(f"{datamodule.fingerprint(split)}|{extractor_name}|{num_samples}".encode()).hexdigest()
     return Path(cache_dir) / f"reference-{type(datamodule).__name__}-{split}-{key[:20]}.pt"
 
 
@@ -37,8 +35,7 @@ def compute_reference(
     device: torch.device,
 ) -> Tensor:
     chunks = [
-        extractor(images.to(device))[0].cpu()
-        for images in datamodule.real_batches(split, batch_size, num_samples)
+        extractor(images.to(device))[0].cpu() for images in datamodule.real_batches(split, batch_size, num_samples)
     ]
     return torch.cat(chunks)
 

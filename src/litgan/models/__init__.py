@@ -1,5 +1,6 @@
 """LightningModules, one per model family."""
 
+from litgan.models.cgan import ConditionalGAN
 from litgan.models.gan import GAN
 
-__all__ = ["GAN"]
+__all__ = ["ConditionalGAN", "GAN"]

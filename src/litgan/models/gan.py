@@ -31,6 +31,7 @@ class GAN(LightningModule):
         optimizer_g: Callable[..., Optimizer],
         optimizer_d: Callable[..., Optimizer],
         data_shape: Sequence[int],
+        num_classes: int | None = None,
         n_critic: int = 1,
         gradient_penalty_weight: float = 0.0,
         weight_clip: float | None = None,
@@ -40,14 +41,9 @@ class GAN(LightningModule):
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
-        self.generator = generator(data_shape=data_shape)
-        self.discriminator = discriminator(data_shape=data_shape)
+        self.generator, self.discriminator = self.build_nets(generator, discriminator, data_shape, num_classes)
         self.latent_dim: int = self.generator.latent_dim
-        batch_norms = [
-            m
-            for m in self.discriminator.modules()
-            if isinstance(m, nn.modules.batchnorm._BatchNorm)
-        ]
+        batch_norms = [m for m in self.discriminator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if gradient_penalty_weight and batch_norms:
             raise ValueError(
                 "The gradient penalty is defined per example, but the discriminator uses batch norm, which "
@@ -75,18 +71,31 @@ class GAN(LightningModule):
                 self._random.load_state_dict(self._random_state)
         return self._random
 
+    def build_nets(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        data_shape: Sequence[int],
+        num_classes: int | None,
+    ) -> tuple[nn.Module, nn.Module]:
+        return generator(data_shape=data_shape), discriminator(data_shape=data_shape)
+
     def forward(self, z: Tensor) -> Tensor:
+        return self.generator(z)
+
+    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Samples for metrics and plots; conditional models use `labels`."""
         return self.generator(z)
 
     # --- training ---------------------------------------------------------------------------
 
     def training_step(self, batch: tuple[Tensor, ...]) -> None:
         opt_g, opt_d = self.optimizers()
-        reals = batch[0].chunk(self.n_critic)
+        minibatches = list(zip(*(tensor.chunk(self.n_critic) for tensor in batch)))  # (x,) or (x, y) each
 
         with self.toggled_optimizer(opt_d):
-            for real in reals:
-                d_loss, d_real, d_fake, gp = self.critic_loss(real)
+            for real in minibatches:
+                d_loss, d_real, d_fake, gp = self.critic_loss(*real)
                 opt_d.zero_grad(set_to_none=True)
                 self.manual_backward(d_loss)
                 self.critic_optimizer_step(opt_d)
@@ -94,16 +103,13 @@ class GAN(LightningModule):
                     clip_weights(self.discriminator, self.weight_clip)
 
         with self.toggled_optimizer(opt_g):
-            fake = self.generator(self.random.randn(len(reals[-1]), self.latent_dim))
-            g_loss = self.loss.generator(self.discriminator(fake))
+            g_loss = self.generator_loss(len(minibatches[-1][0]))
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             opt_g.step()
 
         schedulers = self.lr_schedulers()  # None, one scheduler, or a list
-        for scheduler in (
-            schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
-        ):
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
             scheduler.step()
 
         if self.global_step % self.trainer.log_every_n_steps == 0:
@@ -117,9 +123,7 @@ class GAN(LightningModule):
         if gp is not None:
             metrics["train/gp"] = gp
         self.log_dict(metrics, prog_bar=False)
-        self.log_dict(
-            {"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)}
-        )
+        self.log_dict({"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)})
 
     def check_finite(self, **losses: Tensor) -> None:
         """Called every `log_every_n_steps` steps only: each call waits for the device."""
@@ -130,7 +134,12 @@ class GAN(LightningModule):
                 "kept. Lower the learning rate or check the loss/penalty settings."
             )
 
-    def critic_loss(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    def generator_loss(self, batch_size: int) -> Tensor:
+        fake = self.generator(self.random.randn(batch_size, self.latent_dim))
+        return self.loss.generator(self.discriminator(fake))
+
+    def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """Unconditional: labels, when the dataset has them, are ignored."""
         fake = self.generator(self.random.randn(len(real), self.latent_dim))
         real_scores, fake_scores = self.discriminator(real), self.discriminator(fake)
         loss = self.loss.discriminator(real_scores, fake_scores)
@@ -149,16 +158,12 @@ class GAN(LightningModule):
     # --- validation: generate as many samples as there are real ones -------------------------
 
     def on_validation_epoch_start(self) -> None:
-        self._val_random = ShardedGenerator(
-            self.seed + 1, self.global_rank, self.trainer.world_size, self.device
-        )
+        self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
 
     def validation_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
-        real = batch[0]
-        return {
-            "real": real,
-            "fake": self.generator(self._val_random.randn(len(real), self.latent_dim)),
-        }
+        real, labels = batch[0], batch[1] if len(batch) > 1 else None
+        z = self._val_random.randn(len(real), self.latent_dim)
+        return {"real": real, "fake": self.sample(z, labels)}
 
     # --- optimisers and checkpoints ---------------------------------------------------------
 
@@ -167,9 +172,7 @@ class GAN(LightningModule):
             self.optimizer_g(self.generator.parameters()),
             self.optimizer_d(self.discriminator.parameters()),
         ]
-        schedulers = [
-            make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make
-        ]
+        schedulers = [make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make]
         return optimizers, schedulers
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

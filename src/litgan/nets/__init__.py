@@ -1,6 +1,14 @@
 """Generators and discriminators. Each takes the dataset's sample shape and checks it can serve it."""
 
+from litgan.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
 from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "ConditionalGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "ProjectionDiscriminator",
+]

@@ -95,9 +95,14 @@ class DCGANDiscriminator(nn.Module):
                 nn.LeakyReLU(0.2, True),
             ]
             width *= 2
-        layers.append(nn.Conv2d(width, 1, 4, 1, 0))
-        self.net = nn.Sequential(*layers)
+        self.features = nn.Sequential(*layers)  # -> (width, 4, 4)
+        self.feature_dim = width * 16
+        self.head = nn.Linear(self.feature_dim, 1)  # = DCGAN's final 4x4 convolution to one channel
         self.apply(dcgan_init)
 
+    def embed(self, x: Tensor) -> Tensor:
+        """The last feature map, flattened: what a projection discriminator projects on."""
+        return self.features(x).flatten(1)
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).flatten()
+        return self.head(self.embed(x)).squeeze(1)

@@ -59,9 +59,13 @@ class MLPDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.data_shape = tuple(data_shape)
-        layers = _hidden_layers(math.prod(self.data_shape), hidden_dim, num_layers, norm)
-        layers.append(nn.Linear(hidden_dim, 1))
-        self.net = nn.Sequential(*layers)
+        self.features = nn.Sequential(*_hidden_layers(math.prod(self.data_shape), hidden_dim, num_layers, norm))
+        self.feature_dim = hidden_dim
+        self.head = nn.Linear(hidden_dim, 1)
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The last hidden layer, flattened: what a projection discriminator projects on."""
+        return self.features(x.flatten(1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        return self.head(self.embed(x)).squeeze(1)

@@ -15,9 +15,7 @@ class ShardedGenerator:
     rank's state resumes them all.
     """
 
-    def __init__(
-        self, seed: int, rank: int = 0, world_size: int = 1, device: torch.device | str = "cpu"
-    ) -> None:
+    def __init__(self, seed: int, rank: int = 0, world_size: int = 1, device: torch.device | str = "cpu") -> None:
         self.rank, self.world_size = rank, world_size
         self.device = torch.device(device)
         self.generator = torch.Generator(self.device).manual_seed(seed)
@@ -26,15 +24,11 @@ class ShardedGenerator:
         return draw[self.rank * batch_size : (self.rank + 1) * batch_size]
 
     def randn(self, batch_size: int, *shape: int) -> Tensor:
-        draw = torch.randn(
-            self.world_size * batch_size, *shape, generator=self.generator, device=self.device
-        )
+        draw = torch.randn(self.world_size * batch_size, *shape, generator=self.generator, device=self.device)
         return self._share(draw, batch_size)
 
     def rand(self, batch_size: int, *shape: int) -> Tensor:
-        draw = torch.rand(
-            self.world_size * batch_size, *shape, generator=self.generator, device=self.device
-        )
+        draw = torch.rand(self.world_size * batch_size, *shape, generator=self.generator, device=self.device)
         return self._share(draw, batch_size)
 
     def randint(self, high: int, batch_size: int, groups: int = 1) -> Tensor:

@@ -1,0 +1,57 @@
+"""Class-conditional GAN (Mirza & Osindero 2014) with a projection discriminator (Miyato &
+Koyama 2018): the same alternation, losses and penalties as `GAN`, each term conditioned on y."""
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from litgan.losses import gradient_penalty
+from litgan.models.gan import GAN
+from litgan.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
+
+
+class ConditionalGAN(GAN):
+    """Real minibatches carry labels; fakes are generated for the same labels in the critic step
+    and for uniformly drawn labels in the generator step."""
+
+    def build_nets(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        data_shape: Sequence[int],
+        num_classes: int | None,
+    ) -> tuple[nn.Module, nn.Module]:
+        if not num_classes:
+            raise ValueError(
+                "model=cgan needs a labelled dataset (data=digits, mnist, fashion_mnist or cifar10); this one has no labels."
+            )
+        self.num_classes = num_classes
+        return ConditionalGenerator(generator, data_shape, num_classes), ProjectionDiscriminator(
+            discriminator, data_shape, num_classes
+        )
+
+    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Without labels: classes in turn (0, 1, ..., C-1, 0, ...), so every class is represented."""
+        if labels is None:
+            labels = self.balanced_labels(len(z), z.device)
+        return self.generator(z, labels)
+
+    def balanced_labels(self, n: int, device: torch.device) -> Tensor:
+        return torch.arange(n, device=device) % self.num_classes
+
+    def generator_loss(self, batch_size: int) -> Tensor:
+        labels = self.random.randint(self.num_classes, batch_size)
+        fake = self.generator(self.random.randn(batch_size, self.latent_dim), labels)
+        return self.loss.generator(self.discriminator(fake, labels))
+
+    def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        (y,) = labels
+        fake = self.generator(self.random.randn(len(real), self.latent_dim), y)
+        real_scores, fake_scores = self.discriminator(real, y), self.discriminator(fake, y)
+        loss = self.loss.discriminator(real_scores, fake_scores)
+        gp = None
+        if self.gradient_penalty_weight:
+            gp = gradient_penalty(lambda x: self.discriminator(x, y), real, fake, self.random.rand(len(real)))
+            loss = loss + self.gradient_penalty_weight * gp
+        return loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp

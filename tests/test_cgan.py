@@ -1,0 +1,68 @@
+"""Conditional GAN: the conditioning maths, the loss by hand, class-row sample grids."""
+
+import torch
+from hydra.utils import instantiate
+from torch import nn
+
+from litgan.callbacks.samples import SamplePlots
+from litgan.nets import ConditionalGenerator, MLPDiscriminator, MLPGenerator, ProjectionDiscriminator
+from litgan.train import build_model
+from litgan.utils.random import ShardedGenerator
+from tests.conftest import tiny_overrides
+
+
+def test_projection_discriminator_adds_the_class_projection_to_the_unconditional_score():
+    D = ProjectionDiscriminator(lambda data_shape: MLPDiscriminator(data_shape, hidden_dim=8), (2,), num_classes=3)
+    x, y = torch.randn(5, 2), torch.tensor([0, 1, 2, 1, 0])
+    phi = D.net.embed(x)
+    expected = D.net.head(phi).squeeze(1) + (D.embedding.weight[y] * phi).sum(1)
+    torch.testing.assert_close(D(x, y), expected)
+    with torch.no_grad():
+        D.embedding.weight.zero_()
+    torch.testing.assert_close(D(x, y), D.net(x))  # no projection: the unconditional discriminator
+
+
+def test_conditional_generator_feeds_the_class_embedding_with_the_noise():
+    G = ConditionalGenerator(
+        lambda data_shape, latent_dim=4: MLPGenerator(data_shape, latent_dim, hidden_dim=8), (2,), 3, embed_dim=5
+    )
+    assert G.latent_dim == 4 and G.net.latent_dim == 9
+    z = torch.randn(1, 4).repeat(3, 1)
+    samples = G(z, torch.arange(3))
+    assert samples.shape == (3, 2) and not torch.allclose(samples[0], samples[1])
+
+
+def test_critic_and_generator_losses_by_hand(compose_config):
+    cfg = compose_config(["model=cgan", "data=digits", *tiny_overrides("mlp")])
+    model = build_model(cfg, instantiate(cfg.data))
+    real, y = torch.rand(6, 1, 32, 32) * 2 - 1, torch.tensor([0, 1, 2, 3, 4, 5])
+    replay = ShardedGenerator(cfg.seed)  # the model's own stream of noise, drawn again
+    loss, _, _, gp = model.critic_loss(real, y)
+    fake = model.generator(replay.randn(6, model.latent_dim), y)
+    by_hand = (
+        nn.functional.softplus(-model.discriminator(real, y)).mean()
+        + nn.functional.softplus(model.discriminator(fake, y)).mean()
+    )
+    torch.testing.assert_close(loss, by_hand)
+    assert gp is None
+    labels = replay.randint(10, 4)
+    fake = model.generator(replay.randn(4, model.latent_dim), labels)
+    by_hand = nn.functional.softplus(-model.discriminator(fake, labels)).mean()  # non-saturating
+    torch.testing.assert_close(model.generator_loss(4), by_hand)
+
+
+def test_sample_grid_has_one_row_per_class(compose_config):
+    cfg = compose_config(["model=cgan", "data=digits", *tiny_overrides("mlp")])
+    model = build_model(cfg, instantiate(cfg.data))
+    seen = {}
+    original = model.sample
+
+    def record(z, labels=None):
+        seen["z"], seen["labels"] = z, labels
+        return original(z, labels)
+
+    model.sample = record
+    grid = SamplePlots("unused", grid_rows=4).class_rows(model)
+    assert grid.shape == (40, 1, 32, 32)
+    assert seen["labels"].tolist() == [c for c in range(10) for _ in range(4)]
+    assert torch.equal(seen["z"][:4], seen["z"][4:8])  # the same noise in every row
