@@ -13,7 +13,8 @@ from tests.conftest import CONFIG_DIR, tiny_overrides
 MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
 LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
 ARCHITECTURES = sorted(p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml"))
-EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits"]
+EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits", "shapes"]
+SMALL = {"shapes": ["data.num_samples=512", "data.num_val_samples=64"]}  # fewer generated scenes: speed
 FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder"]
 POINT_DATA = {"ring", "grid", "swissroll"}
 
@@ -38,7 +39,7 @@ def test_every_config_file_says_what_it_is_for():
 def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     compose_config, model, loss, architecture, data
 ):
-    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *tiny_overrides(architecture)])
+    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *SMALL.get(data, []), *tiny_overrides(architecture)])
     assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
     datamodule = instantiate(cfg.data)
     if model == "cgan" and data in POINT_DATA:

@@ -162,3 +162,24 @@ def test_image_folder_errors_are_specific(tmp_path):
         ImageFolderDataModule(str(tmp_path / "missing")).setup()
     with pytest.raises(FileNotFoundError, match="No images"):
         ImageFolderDataModule(str(tmp_path)).setup()
+
+
+def test_shapes_are_seeded_labelled_and_render_their_attributes():
+    from litgan.data.shapes import ATTRIBUTES, ShapesDataModule
+
+    dm = ShapesDataModule(num_samples=300, num_val_samples=50, label="color")
+    dm.setup()
+    images, labels, codes = dm.train_tensors
+    assert images.shape == (300, 3, 32, 32) and dm.num_classes == 3 and torch.equal(labels, codes[:, 1])
+    again = ShapesDataModule(num_samples=300, num_val_samples=50, label="color", seed=9)
+    again.setup()
+    assert torch.equal(again.train_tensors[0], images)  # data_seed, not the training seed
+    # ground truth is visible: the dominant channel of the centre pixel is the shape's colour
+    centre = images[:, :, 16, 16].argmax(dim=1)
+    assert (centre == labels).float().mean() > 0.95
+    # the background attribute sets the corner pixel's brightness
+    dark = codes[:, 3] == ATTRIBUTES["background"].index("dark")
+    assert (images[dark, :, 0, 0].mean(1) < 0).all() and (images[~dark, :, 0, 0].mean(1) > 0).all()
+    light = ShapesDataModule(num_samples=100, domain="light")
+    light.setup()
+    assert (light.train_tensors[2][:, 3] == 1).all()

@@ -3,6 +3,7 @@
 from litgan.data.base import FileDataModule, GANDataModule, InMemoryDataModule
 from litgan.data.digits import DigitsDataModule
 from litgan.data.in_memory import InMemoryBatches
+from litgan.data.shapes import ShapesDataModule
 from litgan.data.toy import ToyDataModule
 from litgan.data.vision import ImageFolderDataModule, TorchvisionDataModule
 
@@ -13,6 +14,7 @@ __all__ = [
     "ImageFolderDataModule",
     "InMemoryBatches",
     "InMemoryDataModule",
+    "ShapesDataModule",
     "ToyDataModule",
     "TorchvisionDataModule",
 ]

@@ -46,7 +46,7 @@ class ConditionalGAN(GAN):
         return self.loss.generator(self.discriminator(fake, labels))
 
     def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-        (y,) = labels
+        y = labels[0]  # the class; further label tensors (e.g. all attributes) are not used here
         fake = self.generator(self.random.randn(len(real), self.latent_dim), y)
         real_scores, fake_scores = self.discriminator(real, y), self.discriminator(fake, y)
         loss = self.loss.discriminator(real_scores, fake_scores)

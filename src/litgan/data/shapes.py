@@ -1,0 +1,87 @@
+"""Procedurally generated 32x32 scenes with known ground truth: one shape on a background, with
+attributes shape (circle, square, triangle), colour (red, green, blue), size (small, large) and
+background (dark, light), at a jittered position. Rendering is vectorised and seeded, so any
+number of images is regenerated identically (12 000 in about 3 s on a CPU), with no download."""
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from litgan.data.base import InMemoryDataModule, shape_of
+
+ATTRIBUTES = {
+    "shape": ("circle", "square", "triangle"),
+    "color": ("red", "green", "blue"),
+    "size": ("small", "large"),
+    "background": ("dark", "light"),
+}
+COLORS = np.array([[0.9, 0.15, 0.15], [0.15, 0.8, 0.2], [0.2, 0.3, 0.95]])
+BACKGROUNDS = np.array([[0.1, 0.1, 0.12], [0.85, 0.85, 0.8]])
+RADII = np.array([5.0, 9.0])
+
+
+def sample_attributes(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n x 4 integer codes, one column per attribute in ATTRIBUTES order."""
+    return np.stack([rng.integers(len(values), size=n) for values in ATTRIBUTES.values()], axis=1)
+
+
+def render(attributes: np.ndarray, rng: np.random.Generator, size: int = 32) -> Tensor:
+    """Images in [-1, 1], shape (n, 3, size, size), for the given attribute codes."""
+    n = len(attributes)
+    shape, color, scale, background = attributes.T
+    radius = RADII[scale][:, None, None] * size / 32
+    centre = size / 2 + rng.uniform(-3, 3, size=(n, 2)) * size / 32
+    y, x = np.mgrid[0:size, 0:size] + 0.5
+    dx, dy = x[None] - centre[:, 0, None, None], y[None] - centre[:, 1, None, None]
+    circle = dx**2 + dy**2 <= radius**2
+    square = (np.abs(dx) <= radius * 0.85) & (np.abs(dy) <= radius * 0.85)
+    triangle = (dy <= radius * 0.8) & (dy >= -radius) & (np.abs(dx) <= (dy + radius) * 0.6)
+    mask = np.select([shape[:, None, None] == 0, shape[:, None, None] == 1], [circle, square], triangle)
+    image = np.where(mask[..., None], COLORS[color][:, None, None], BACKGROUNDS[background][:, None, None])
+    image = image + rng.normal(scale=0.02, size=image.shape)  # a little texture
+    return torch.from_numpy(np.clip(image, 0, 1) * 2 - 1).float().permute(0, 3, 1, 2).contiguous()
+
+
+class ShapesDataModule(InMemoryDataModule):
+    """Labelled shape scenes: samples, then the attribute named by `label` as class (for
+    `model=cgan`), then all attribute codes (n x 4) for measures of content and translation.
+
+    `domain`: keep only scenes with this background ("dark" / "light"), e.g. one side of an
+    unpaired translation task."""
+
+    def __init__(
+        self,
+        num_samples: int = 10_000,
+        num_val_samples: int = 2_000,
+        image_size: int = 32,
+        label: str = "shape",
+        domain: str | None = None,
+        data_seed: int = 0,
+        batch_size: int = 64,
+        batches_per_step: int = 1,
+        val_batch_size: int = 500,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        if label not in ATTRIBUTES:
+            raise ValueError(f"data.label must be one of {list(ATTRIBUTES)}, got {label!r}")
+        if domain is not None and domain not in ATTRIBUTES["background"]:
+            raise ValueError(f"data.domain must be one of {ATTRIBUTES['background']} or null, got {domain!r}")
+        self.num_samples, self.num_val_samples = num_samples, num_val_samples
+        self.image_size, self.label, self.domain, self.data_seed = image_size, label, domain, data_seed
+        self.data_shape = shape_of(3, image_size)
+        self.num_classes = len(ATTRIBUTES[label])
+
+    def generate(self, n: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
+        rng = np.random.default_rng(seed)
+        attributes = sample_attributes(n, rng)
+        if self.domain is not None:
+            attributes[:, 3] = ATTRIBUTES["background"].index(self.domain)
+        images = render(attributes, rng, self.image_size)
+        codes = torch.from_numpy(attributes).long()
+        return images, codes[:, list(ATTRIBUTES).index(self.label)], codes
+
+    def make_split(self, split: str) -> tuple[Tensor, ...]:
+        if split == "train":
+            return self.generate(self.num_samples, self.data_seed)
+        return self.generate(self.num_val_samples, self.data_seed + 1)
