@@ -12,17 +12,18 @@ from tests.conftest import CONFIG_DIR, tiny_overrides
 
 MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
 LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
-ARCHITECTURES = sorted(p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml"))
+ARCHITECTURES = ["mlp", "dcgan"]  # the generative architectures; resnet_patchgan is tested with cyclegan
 EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits", "shapes"]
 SMALL = {"shapes": ["data.num_samples=512", "data.num_val_samples=64"]}  # fewer generated scenes: speed
 FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder"]
 POINT_DATA = {"ring", "grid", "swissroll"}
+TRANSLATION_MODELS = {"cyclegan"}
 
 
 def test_the_groups_are_all_there():
     assert {"gan", "wgan", "wgan_gp", "cgan"} <= set(MODELS)
     assert set(LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
-    assert set(ARCHITECTURES) == {"mlp", "dcgan"}
+    assert {p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")} == {"mlp", "dcgan", "resnet_patchgan"}
 
 
 def test_every_config_file_says_what_it_is_for():
@@ -39,9 +40,15 @@ def test_every_config_file_says_what_it_is_for():
 def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     compose_config, model, loss, architecture, data
 ):
-    cfg = compose_config([f"model={model}", f"loss={loss}", f"data={data}", *SMALL.get(data, []), *tiny_overrides(architecture)])
+    cfg = compose_config(
+        [f"model={model}", f"loss={loss}", f"data={data}", *SMALL.get(data, []), *tiny_overrides(architecture)]
+    )
     assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
     datamodule = instantiate(cfg.data)
+    if model in TRANSLATION_MODELS:  # every dataset here has a single domain
+        with pytest.raises(ValueError, match="trains on two unpaired image domains"):
+            build_model(cfg, datamodule)
+        return
     if model == "cgan" and data in POINT_DATA:
         with pytest.raises(Exception, match="model=cgan needs a labelled dataset"):
             build_model(cfg, datamodule)
@@ -131,3 +138,22 @@ def test_logger_many_writes_to_wandb_csv_and_tensorboard(compose_config, tmp_pat
     events = EventAccumulator(str(next(tmp_path.glob("tensorboard/**/events.out.tfevents.*")).parent)).Reload()
     assert "val/samples" in events.Tags()["images"] and "train/d_loss" in events.Tags()["scalars"]
     assert list(tmp_path.glob("samples/samples_step*.png"))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_cyclegan_trains_with_every_loss_on_the_embedded_translation_task(compose_config, loss):
+    from tests.test_cyclegan import cyclegan_overrides
+
+    cfg = compose_config([*cyclegan_overrides(steps=2), f"loss={loss}"])
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    trainer = Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False, enable_progress_bar=False, limit_val_batches=0)
+    trainer.fit(model, datamodule=datamodule)
+    assert trainer.global_step == 2
+
+
+@pytest.mark.parametrize("model", sorted(set(MODELS) - TRANSLATION_MODELS))
+def test_generative_models_refuse_translation_data(compose_config, model):
+    cfg = compose_config([f"model={model}", "data=unpaired_shapes", "architecture=dcgan"])
+    with pytest.raises(ValueError, match="trains on one dataset"):
+        build_model(cfg, instantiate(cfg.data))

@@ -23,6 +23,13 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningModule:
     """The LightningModule for this data: nets are built for the dataset's sample shape."""
+    model_class = hydra.utils.get_class(cfg.model._target_)
+    if getattr(model_class, "needs_unpaired_domains", False) != getattr(datamodule, "unpaired_domains", False):
+        wants = "two unpaired image domains" if getattr(model_class, "needs_unpaired_domains", False) else "one dataset"
+        raise ValueError(
+            f"{model_class.__name__} trains on {wants}, which {type(datamodule).__name__} does not provide: "
+            "translation models (model=cyclegan) go with data=unpaired_shapes or data=unpaired_folder, the others without."
+        )
     return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, num_classes=datamodule.num_classes)
 
 

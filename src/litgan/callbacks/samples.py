@@ -46,7 +46,7 @@ def image_grid(images: Tensor, path: Path, nrow: int) -> None:
 
 
 class SamplePlots(Callback):
-    """For conditional models the grid has one row per class, the same noise in each column."""
+    """Models with a `sample_grid(columns)` method (conditional, translation) lay out their own grid."""
 
     def __init__(self, output_dir: str, num_samples: int = 1000, grid_rows: int = 8) -> None:
         self.output_dir = Path(output_dir)
@@ -57,13 +57,6 @@ class SamplePlots(Callback):
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._real, self._fake = [], []
-
-    @torch.no_grad()
-    def class_rows(self, pl_module: LightningModule) -> Tensor:
-        rng = torch.Generator(pl_module.device).manual_seed(0)
-        z = torch.randn(self.grid_rows, pl_module.latent_dim, generator=rng, device=pl_module.device)
-        labels = torch.arange(pl_module.num_classes, device=pl_module.device).repeat_interleave(self.grid_rows)
-        return pl_module.sample(z.repeat(pl_module.num_classes, 1), labels).cpu()
 
     def on_validation_batch_end(
         self,
@@ -87,8 +80,8 @@ class SamplePlots(Callback):
         path = self.output_dir / f"samples_step{trainer.global_step:07d}.png"
         if fake.dim() == 2 and fake.shape[1] == 2:
             scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
-        elif hasattr(pl_module, "num_classes"):
-            image_grid(self.class_rows(pl_module), path, nrow=self.grid_rows)
+        elif hasattr(pl_module, "sample_grid"):  # the model's own layout: class rows, translations ...
+            image_grid(pl_module.sample_grid(self.grid_rows).cpu(), path, nrow=self.grid_rows)
         else:
             image_grid(fake[: self.grid_rows**2], path, nrow=self.grid_rows)
         log_png(trainer, "val/samples", path)

@@ -5,6 +5,7 @@ from litgan.data.digits import DigitsDataModule
 from litgan.data.in_memory import InMemoryBatches
 from litgan.data.shapes import ShapesDataModule
 from litgan.data.toy import ToyDataModule
+from litgan.data.unpaired import UnpairedFolderDataModule, UnpairedShapesDataModule
 from litgan.data.vision import ImageFolderDataModule, TorchvisionDataModule
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "ShapesDataModule",
     "ToyDataModule",
     "TorchvisionDataModule",
+    "UnpairedFolderDataModule",
+    "UnpairedShapesDataModule",
 ]

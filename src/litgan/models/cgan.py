@@ -40,10 +40,19 @@ class ConditionalGAN(GAN):
     def balanced_labels(self, n: int, device: torch.device) -> Tensor:
         return torch.arange(n, device=device) % self.num_classes
 
-    def generator_loss(self, batch_size: int) -> Tensor:
-        labels = self.random.randint(self.num_classes, batch_size)
-        fake = self.generator(self.random.randn(batch_size, self.latent_dim), labels)
+    def generator_loss(self, real: Tensor, *labels: Tensor) -> Tensor:
+        """Labels drawn uniformly: every class gets generator updates, whatever the batch held."""
+        labels = self.random.randint(self.num_classes, len(real))
+        fake = self.generator(self.random.randn(len(real), self.latent_dim), labels)
         return self.loss.generator(self.discriminator(fake, labels))
+
+    @torch.no_grad()
+    def sample_grid(self, columns: int) -> Tensor:
+        """One row per class, the same noise in every row."""
+        rng = torch.Generator(self.device).manual_seed(0)
+        z = torch.randn(columns, self.latent_dim, generator=rng, device=self.device)
+        labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(columns)
+        return self.sample(z.repeat(self.num_classes, 1), labels)
 
     def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         y = labels[0]  # the class; further label tensors (e.g. all attributes) are not used here

@@ -42,7 +42,7 @@ class GAN(LightningModule):
         super().__init__()
         self.automatic_optimization = False
         self.generator, self.discriminator = self.build_nets(generator, discriminator, data_shape, num_classes)
-        self.latent_dim: int = self.generator.latent_dim
+        self.latent_dim: int = getattr(self.generator, "latent_dim", 0)  # 0: image-to-image models
         batch_norms = [m for m in self.discriminator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if gradient_penalty_weight and batch_norms:
             raise ValueError(
@@ -103,7 +103,7 @@ class GAN(LightningModule):
                     clip_weights(self.discriminator, self.weight_clip)
 
         with self.toggled_optimizer(opt_g):
-            g_loss = self.generator_loss(len(minibatches[-1][0]))
+            g_loss = self.generator_loss(*minibatches[-1])
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             opt_g.step()
@@ -134,8 +134,9 @@ class GAN(LightningModule):
                 "kept. Lower the learning rate or check the loss/penalty settings."
             )
 
-    def generator_loss(self, batch_size: int) -> Tensor:
-        fake = self.generator(self.random.randn(batch_size, self.latent_dim))
+    def generator_loss(self, real: Tensor, *labels: Tensor) -> Tensor:
+        """Only the size of the last real minibatch matters to an unconditional generator."""
+        fake = self.generator(self.random.randn(len(real), self.latent_dim))
         return self.loss.generator(self.discriminator(fake))
 
     def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:

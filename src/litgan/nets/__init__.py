@@ -3,6 +3,8 @@
 from litgan.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
 from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
+from litgan.nets.patchgan import PatchDiscriminator
+from litgan.nets.resnet import ResnetGenerator
 
 __all__ = [
     "ConditionalGenerator",
@@ -10,5 +12,7 @@ __all__ = [
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "PatchDiscriminator",
     "ProjectionDiscriminator",
+    "ResnetGenerator",
 ]

@@ -1,0 +1,102 @@
+"""Unpaired two-domain data for image-to-image translation (CycleGAN): batches (a, b, ...)."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from litgan.data.base import FileDataModule, InMemoryDataModule, shape_of
+from litgan.data.shapes import ATTRIBUTES, render, sample_attributes
+from litgan.data.vision import ImageFolderDataset, list_images
+
+
+class UnpairedShapesDataModule(InMemoryDataModule):
+    """Domain A: shape scenes on a dark background; domain B: on a light one. The two are drawn
+    independently (unpaired); content (shape, colour, size, position) must survive translation.
+    Batches: (a, b, attributes of a, attributes of b)."""
+
+    unpaired_domains = True
+
+    def __init__(
+        self,
+        num_samples: int = 5_000,
+        num_val_samples: int = 500,
+        image_size: int = 32,
+        data_seed: int = 0,
+        batch_size: int = 1,
+        batches_per_step: int = 1,
+        val_batch_size: int = 100,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        self.num_samples, self.num_val_samples, self.image_size, self.data_seed = (
+            num_samples,
+            num_val_samples,
+            image_size,
+            data_seed,
+        )
+        self.data_shape = shape_of(3, image_size)
+
+    def domain(self, n: int, background: str, seed: int) -> tuple[Tensor, Tensor]:
+        rng = np.random.default_rng(seed)
+        attributes = sample_attributes(n, rng)
+        attributes[:, 3] = ATTRIBUTES["background"].index(background)
+        return render(attributes, rng, self.image_size), torch.from_numpy(attributes).long()
+
+    def make_split(self, split: str) -> tuple[Tensor, ...]:
+        n, seed = (self.num_samples, self.data_seed) if split == "train" else (self.num_val_samples, self.data_seed + 2)
+        (a, codes_a), (b, codes_b) = self.domain(n, "dark", seed), self.domain(n, "light", seed + 1)
+        return a, b, codes_a, codes_b
+
+
+class UnpairedFolders(Dataset):
+    """Item i: (A[i mod |A|], B[perm(i) mod |B|]) with a fixed seeded permutation: unpaired, repeatable."""
+
+    def __init__(self, files_a: list[Path], files_b: list[Path], channels: int, image_size: int, seed: int = 0) -> None:
+        self.a = ImageFolderDataset(files_a, channels, image_size)
+        self.b = ImageFolderDataset(files_b, channels, image_size)
+        self.permutation = torch.randperm(
+            max(len(files_a), len(files_b)), generator=torch.Generator().manual_seed(seed)
+        )
+
+    def __len__(self) -> int:
+        return max(len(self.a), len(self.b))
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self.a[index % len(self.a)][0], self.b[int(self.permutation[index]) % len(self.b)][0]
+
+
+class UnpairedFolderDataModule(FileDataModule):
+    """CycleGAN's layout: root/trainA, root/trainB, root/testA, root/testB (e.g. horse2zebra)."""
+
+    unpaired_domains = True
+
+    def __init__(
+        self,
+        root: str,
+        channels: int = 3,
+        image_size: int = 64,
+        batch_size: int = 1,
+        batches_per_step: int = 1,
+        val_batch_size: int = 16,
+        seed: int = 0,
+        num_workers: int = 2,
+    ) -> None:
+        super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
+        self.root = root
+        self.data_shape = shape_of(channels, image_size)
+
+    def folders(self, split: str) -> tuple[Path, Path]:
+        prefix = "train" if split == "train" else "test"
+        return Path(self.root, f"{prefix}A"), Path(self.root, f"{prefix}B")
+
+    def data_files(self, split: str) -> list[Path]:
+        return [f for folder in self.folders(split) for f in list_images(folder)]
+
+    def make_dataset(self, split: str) -> Dataset:
+        folder_a, folder_b = self.folders(split)
+        return UnpairedFolders(
+            list_images(folder_a), list_images(folder_b), self.data_shape[0], self.data_shape[1], self.seed
+        )

@@ -1,0 +1,115 @@
+"""CycleGAN (Zhu et al. 2017): two generators G: A -> B and F: B -> A, two discriminators, a
+least-squares adversarial loss, cycle consistency (lambda 10) and identity (0.5 lambda) L1 terms,
+discriminators trained on a history of 50 generated images."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from litgan.losses import AdversarialLoss
+from litgan.models.gan import GAN
+from litgan.models.image_pool import ImagePool
+
+
+class CycleGAN(GAN):
+    """Batches hold (a, b, ...): unpaired images of domains A and B. The two generators share one
+    optimiser, the two discriminators the other, alternated as in `GAN` (one update each)."""
+
+    needs_unpaired_domains = True
+
+    def __init__(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Any],
+        optimizer_d: Callable[..., Any],
+        data_shape: Sequence[int],
+        num_classes: int | None = None,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        adversarial_weight: float = 1.0,
+        pool_size: int = 50,
+        scheduler_g: Callable[..., Any] | None = None,
+        scheduler_d: Callable[..., Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            generator, discriminator, loss, optimizer_g, optimizer_d, data_shape, num_classes,
+            scheduler_g=scheduler_g, scheduler_d=scheduler_d, seed=seed,
+        )  # fmt: skip
+        self.cycle_weight, self.identity_weight, self.adversarial_weight = (
+            cycle_weight,
+            identity_weight,
+            adversarial_weight,
+        )
+        self.pool_a, self.pool_b = ImagePool(pool_size, seed), ImagePool(pool_size, seed + 1)
+
+    def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
+        generators = nn.ModuleDict(
+            {"a_to_b": generator(data_shape=data_shape), "b_to_a": generator(data_shape=data_shape)}
+        )
+        discriminators = nn.ModuleDict(
+            {"a": discriminator(data_shape=data_shape), "b": discriminator(data_shape=data_shape)}
+        )
+        return generators, discriminators
+
+    def translate(self, a: Tensor | None = None, b: Tensor | None = None) -> tuple[Tensor | None, Tensor | None]:
+        """(G(a), F(b)): A -> B and B -> A."""
+        return (
+            self.generator["a_to_b"](a) if a is not None else None,
+            self.generator["b_to_a"](b) if b is not None else None,
+        )
+
+    def critic_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+        fake_b, fake_a = self.translate(a, b)
+        fake_a, fake_b = self.pool_a.query(fake_a), self.pool_b.query(fake_b)
+        D = self.discriminator
+        real_a, real_b, score_a, score_b = D["a"](a), D["b"](b), D["a"](fake_a), D["b"](fake_b)
+        loss = self.loss.discriminator(real_a, score_a) + self.loss.discriminator(real_b, score_b)
+        return loss, torch.cat([real_a, real_b]).detach().mean(), torch.cat([score_a, score_b]).detach().mean(), None
+
+    def generator_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> Tensor:
+        fake_b, fake_a = self.translate(a, b)
+        rec_a, rec_b = self.translate(fake_a, fake_b)[::-1]  # F(G(a)), G(F(b))
+        adversarial = self.loss.generator(self.discriminator["b"](fake_b)) + self.loss.generator(
+            self.discriminator["a"](fake_a)
+        )
+        cycle = F.l1_loss(rec_a, a) + F.l1_loss(rec_b, b)
+        loss = self.adversarial_weight * adversarial + self.cycle_weight * cycle
+        if self.identity_weight:
+            same_b, same_a = self.translate(b, a)  # G(b) should be b, F(a) should be a
+            loss = loss + self.identity_weight * self.cycle_weight * (F.l1_loss(same_b, b) + F.l1_loss(same_a, a))
+        self.log("train/cycle", cycle.detach())
+        return loss
+
+    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        raise TypeError("CycleGAN translates images; it does not sample from noise. Use translate(a, b).")
+
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
+        a, b = batch[0], batch[1]
+        if batch_idx == 0:
+            self._grid_images = (a, b)
+        fake_b, fake_a = self.translate(a, b)
+        rec_a, rec_b = self.translate(fake_a, fake_b)[::-1]
+        return {"real": b, "fake": fake_b, "a": a, "b": b, "fake_a": fake_a, "rec_a": rec_a, "rec_b": rec_b}
+
+    @torch.no_grad()
+    def sample_grid(self, columns: int) -> Tensor:
+        """Rows: A, G(A), F(G(A)), B, F(B), G(F(B)) for the first validation images of each domain."""
+        a, b = (images[:columns] for images in self._grid_images)
+        fake_b, fake_a = self.translate(a, b)
+        rec_a, rec_b = self.translate(fake_a, fake_b)[::-1]
+        return torch.cat([a, fake_b, rec_a, b, fake_a, rec_b])
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["litgan"]["pools"] = [self.pool_a.state_dict(), self.pool_b.state_dict()]
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        for pool, state in zip((self.pool_a, self.pool_b), checkpoint["litgan"]["pools"]):
+            pool.load_state_dict(state)

@@ -1,0 +1,58 @@
+"""The ResNet image-to-image generator of CycleGAN (Zhu et al. 2017, after Johnson et al. 2016):
+c7s1-64, d128, d256, R256 x n_blocks, u128, u64, c7s1-C, instance norm, reflection padding."""
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.block(x)
+
+
+class ResnetGenerator(nn.Module):
+    """Image (C, H, W) -> image of the same shape in [-1, 1]; `extra_channels` are concatenated to
+    the input (StarGAN feeds the target domain as constant planes). 6 blocks for 128 px, 9 for 256."""
+
+    def __init__(
+        self, data_shape: Sequence[int], features: int = 64, num_blocks: int = 6, extra_channels: int = 0
+    ) -> None:
+        super().__init__()
+        channels, size = data_shape[0], data_shape[-1]
+        if len(data_shape) != 3 or size % 4:
+            raise ValueError(
+                f"The ResNet generator needs images (C, H, W) with H, W divisible by 4; got {tuple(data_shape)}."
+            )
+        self.data_shape = tuple(data_shape)
+        width = features
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3), nn.Conv2d(channels + extra_channels, width, 7), nn.InstanceNorm2d(width), nn.ReLU(True),
+        ]  # fmt: skip
+        for _ in range(2):  # downsample
+            layers += [nn.Conv2d(width, 2 * width, 3, 2, 1), nn.InstanceNorm2d(2 * width), nn.ReLU(True)]
+            width *= 2
+        layers += [ResidualBlock(width) for _ in range(num_blocks)]
+        for _ in range(2):  # upsample
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=1),
+                nn.InstanceNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, channels, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
