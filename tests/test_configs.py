@@ -147,7 +147,14 @@ def test_cyclegan_trains_with_every_loss_on_the_embedded_translation_task(compos
     cfg = compose_config([*cyclegan_overrides(steps=2), f"loss={loss}"])
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
-    trainer = Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False, enable_progress_bar=False, limit_val_batches=0)
+    trainer = Trainer(
+        accelerator="cpu",
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        limit_val_batches=0,
+    )
     trainer.fit(model, datamodule=datamodule)
     assert trainer.global_step == 2
 

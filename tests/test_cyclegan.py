@@ -173,3 +173,20 @@ def test_unpaired_folder_loader_reads_cyclegan_layout(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         UnpairedFolderDataModule(str(tmp_path / "missing"), num_workers=0).setup()
     assert F.l1_loss(a, b) > 0
+
+
+def test_translation_measures_are_logged(compose_config, tmp_path):
+    from litgan.train import train
+
+    metrics = train(
+        compose_config(
+            [
+                *cyclegan_overrides(steps=2),
+                "callbacks.translation_measures.classifier_samples=200",
+                f"paths.cache_dir={tmp_path}",
+            ]
+        )
+    )
+    for name in ("translation_success", "content_preserved", "cycle_error"):
+        assert 0 <= metrics[f"val/{name}"] <= (2 if name == "cycle_error" else 1), name
+    assert len(list(tmp_path.glob("domain-classifier-ShapesDataModule-*.pt"))) == 4  # one per attribute

@@ -5,8 +5,9 @@ import warnings
 from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
 from litgan.callbacks.samples import SamplePlots
+from litgan.callbacks.translation_measures import TranslationMeasures
 
-__all__ = ["ImageQualityMetrics", "ModeCoverageCallback", "SamplePlots"]
+__all__ = ["ImageQualityMetrics", "ModeCoverageCallback", "SamplePlots", "TranslationMeasures"]
 
 # ModelCheckpoint(every_n_train_steps) warns under manual optimisation that it saves the state
 # after the optimiser steps: that is the state litgan resumes from, on purpose.
