@@ -17,7 +17,7 @@ CONTENT = ("shape", "color", "size")
 
 
 class TranslationMeasures(Callback):
-    def __init__(self, cache_dir: str = ".cache/litgan", classifier_samples: int = 5000) -> None:
+    def __init__(self, cache_dir: str = ".cache/litgan", classifier_samples: int = 2000) -> None:
         self.cache_dir, self.classifier_samples = cache_dir, classifier_samples
         self.classifiers: dict[str, torch.nn.Module] = {}
 
