@@ -15,7 +15,7 @@ LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
 ARCHITECTURES = ["mlp", "dcgan"]  # the generative architectures; resnet_patchgan is tested with cyclegan
 EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits", "shapes"]
 SMALL = {"shapes": ["data.num_samples=512", "data.num_val_samples=64"]}  # fewer generated scenes: speed
-FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder"]
+FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder", "unpaired_folder", "celeba"]
 POINT_DATA = {"ring", "grid", "swissroll"}
 TRANSLATION_MODELS = {"cyclegan"}
 

@@ -183,3 +183,39 @@ def test_shapes_are_seeded_labelled_and_render_their_attributes():
     light = ShapesDataModule(num_samples=100, domain="light")
     light.setup()
     assert (light.train_tensors[2][:, 3] == 1).all()
+
+
+def write_celeba(root, n=6):
+    rng = np.random.default_rng(0)
+    (root / "img_align_celeba").mkdir(parents=True)
+    names = ["5_o_Clock_Shadow", "Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+    lines = [str(n), " ".join(names)]
+    for i in range(n):
+        file = f"{i:06d}.jpg"
+        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(root / "img_align_celeba" / file)
+        lines.append(file + "  " + " ".join("1" if (i + j) % 2 else "-1" for j in range(len(names))))
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_celeba_loader_reads_images_and_chosen_attributes(tmp_path):
+    from litgan.data import CelebADataModule
+
+    write_celeba(tmp_path)
+    dm = CelebADataModule(str(tmp_path), attributes=("Blond_Hair", "Male"), image_size=32, val_count=2, num_workers=0)
+    dm.setup()
+    assert len(dm.train_set) == 4 and len(dm.val_set) == 2 and dm.num_attributes == 2
+    image, attributes = dm.train_set[1]
+    assert image.shape == (3, 32, 32) and -1 <= image.min() and image.max() <= 1
+    # row 1: column j of the file is 1 when (1 + j) is odd; Blond_Hair is j = 2, Male j = 4
+    assert attributes.tolist() == [1.0, 1.0]
+    assert dm.train_set[0][1].tolist() == [0.0, 0.0]
+
+
+def test_celeba_errors_name_the_problem(tmp_path):
+    from litgan.data import CelebADataModule
+
+    with pytest.raises(FileNotFoundError, match="list_attr_celeba.txt"):
+        CelebADataModule(str(tmp_path), num_workers=0).setup()
+    write_celeba(tmp_path)
+    with pytest.raises(ValueError, match=r"Unknown CelebA attributes \['Bald'\]"):
+        CelebADataModule(str(tmp_path), attributes=("Bald",), num_workers=0).setup()
