@@ -126,3 +126,14 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path):
     ddp, single = fid_domain(tmp_path / "ddp"), fid_domain(tmp_path / "single")
     assert len(ddp) == len(single) == 2 and single[0] > 0
     assert ddp == pytest.approx(single, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_cyclegan_trains_under_ddp_on_two_cpu_processes(tmp_path):
+    from tests.test_cyclegan import cyclegan_overrides
+
+    overrides = [o for o in cyclegan_overrides(steps=4) if not o.startswith("logger=")]
+    run_train(tmp_path / "cyclegan", [*overrides, "trainer=ddp_cpu", "logger=csv", f"paths.cache_dir={tmp_path / 'cache'}",
+                                       "callbacks.translation_measures.classifier_samples=200"])  # fmt: skip
+    checkpoint = torch.load(tmp_path / "cyclegan" / "checkpoints" / "last.ckpt", weights_only=False)
+    assert checkpoint["global_step"] == 4 and len(checkpoint["litgan"]["pools"]) == 2
