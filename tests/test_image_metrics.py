@@ -68,9 +68,11 @@ def test_fid_is_kid_agree_with_torch_fidelity(inception_weights, image_sets):
         isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=40,
     )  # fmt: skip
     inception = InceptionFeatures(inception_weights)
+    real_in_model_range, fake_in_model_range = (images.float() / 127.5 - 1 for images in (real, fake))
+    assert torch.equal(to_uint8(real_in_model_range[:, :3]), real)  # the same pixels reach both implementations
     quality = ImageQuality(2048, kid_subset_size=40, is_splits=2, precision_recall=False)
-    quality.update(inception(real)[0], None, real=True)
-    quality.update(*inception(fake), real=False)
+    quality.update(inception(real_in_model_range)[0], None, real=True)
+    quality.update(*inception(fake_in_model_range), real=False)
     ours = quality.compute()
     assert ours["fid"] > 1  # the sets differ: the comparison is not 0 == 0
     assert ours["fid"] == pytest.approx(reference["frechet_inception_distance"], abs=1e-3)
@@ -288,3 +290,10 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, cla
     protocol = inception["protocol"]
     assert protocol["num_real"] == 40 and protocol["num_fake"] == 48 and len(protocol["weights_sha256"]) == 64
     assert "antialias" in protocol["resize"]
+
+
+def test_best_so_far_follows_the_direction_of_each_metric():
+    from litgan.metrics.image_quality import metric_directions
+
+    names = ["val/fid", "val/fid_domain", "val/kid", "val/is", "val/precision", "val/recall", "val/class_accuracy"]
+    assert metric_directions(dict.fromkeys(names, 0.0)) == dict(zip(names, ["min"] * 3 + ["max"] * 4))

@@ -12,13 +12,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from litgan.metrics.domain_classifier import load_or_train
 from litgan.metrics.image_quality import ImageQuality, metric_directions
-from litgan.metrics.inception import (
-    InceptionFeatures,
-    MissingInceptionWeights,
-    file_sha256,
-    find_inception_weights,
-    to_uint8,
-)
+from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
 from litgan.utils.random import ShardedGenerator
 
@@ -102,9 +96,8 @@ class ImageQualityMetrics(Callback):
                 ):
                     checkpoint.monitor = None
             return
-        self.inception = InceptionFeatures(weights)
-        self.extractor = lambda images: self.inception(to_uint8(images))  # noqa: E731
-        self.extractor_name, self.suffix = self.inception.name, ""
+        self.extractor = InceptionFeatures(weights)
+        self.extractor_name, self.suffix = self.extractor.name, ""
         self.quality = ImageQuality(2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches)
 
     def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
@@ -116,8 +109,8 @@ class ImageQualityMetrics(Callback):
             "feature_extractor": self.extractor_name,
         }
         if self.feature_extractor == "inception":
-            protocol["weights_file"] = str(self.inception.weights_path)
-            protocol["weights_sha256"] = file_sha256(self.inception.weights_path)
+            protocol["weights_file"] = str(self.extractor.weights_path)
+            protocol["weights_sha256"] = self.extractor.sha256
             protocol["resize"] = (
                 "299x299, TF1-compatible bilinear without antialiasing (torch-fidelity / torchmetrics antialias=False)"
             )
@@ -149,7 +142,7 @@ class ImageQualityMetrics(Callback):
         compute = lambda: compute_reference(  # noqa: E731
             datamodule,
             self.real_split,
-            self._extract,
+            self.extractor,
             self.num_real_samples,
             self.batch_size,
             device,
@@ -158,11 +151,8 @@ class ImageQualityMetrics(Callback):
         barrier()  # the other processes read what process 0 cached
         return features if features is not None else load_or_compute_reference(path, compute)
 
-    def _extract(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        return self.extractor(images)
-
     def to(self, device: torch.device) -> None:
-        (self.extractor if self.feature_extractor == "domain" else self.inception).to(device)
+        self.extractor.to(device)
         self.quality.to(device)
 
     @torch.no_grad()
@@ -179,24 +169,29 @@ class ImageQualityMetrics(Callback):
         noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, pl_module.latent_dim)
         was_training = pl_module.generator.training
         pl_module.generator.eval()
-        fakes = (pl_module.sample(z) for z in noise.split(self.batch_size))
-        values = self.score(real, fakes)
-        if self.feature_extractor == "domain" and hasattr(pl_module, "num_classes"):
-            values["val/class_accuracy"] = self.class_accuracy(pl_module, noise)
+        # conditional models: how often the domain classifier recognises the class each sample was asked for
+        conditional = self.feature_extractor == "domain" and hasattr(pl_module, "num_classes")
+        accuracy = MulticlassAccuracy(pl_module.num_classes, average="micro").to(device) if conditional else None
+
+        def fakes():
+            for z in noise.split(self.batch_size):
+                if accuracy is None:
+                    yield pl_module.sample(z)
+                    continue
+                labels = pl_module.balanced_labels(len(z), device)
+                images = pl_module.sample(z, labels)
+                accuracy.update(self.extractor(images)[1], labels)
+                yield images
+
+        values = self.score(real, fakes())
+        if accuracy is not None:
+            values["val/class_accuracy"] = accuracy.compute().item()
         pl_module.generator.train(was_training)
         return values
 
-    def class_accuracy(self, pl_module: LightningModule, noise: Tensor) -> float:
-        """How often the domain classifier recognises the class a conditional sample was asked for."""
-        accuracy = MulticlassAccuracy(pl_module.num_classes, average="micro").to(noise.device)
-        for z in noise.split(self.batch_size):
-            labels = pl_module.balanced_labels(len(z), z.device)
-            accuracy.update(self.extractor(pl_module.sample(z, labels))[1], labels)
-        return accuracy.compute().item()
-
     def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
         """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
-        values = self.quality.evaluate(self._extract, real_features, fake_images, seed=self.seed)
+        values = self.quality.evaluate(self.extractor, real_features, fake_images, seed=self.seed)
         return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}
 
     def state_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ class TranslationMeasures(Callback):
     def __init__(self, cache_dir: str = ".cache/litgan", classifier_samples: int = 2000) -> None:
         self.cache_dir, self.classifier_samples = cache_dir, classifier_samples
         self.classifiers: dict[str, torch.nn.Module] = {}
+        self.means = {name: MeanMetric() for name in ("translation_success", "content_preserved", "cycle_error")}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if not isinstance(trainer.datamodule, UnpairedShapesDataModule):
@@ -29,10 +30,9 @@ class TranslationMeasures(Callback):
         for attribute in ATTRIBUTES:
             scenes = ShapesDataModule(self.classifier_samples, 1000, image_size=size, label=attribute)
             self.classifiers[attribute], _ = load_or_train(scenes, self.cache_dir)
-        self.means = {name: MeanMetric() for name in ("translation_success", "content_preserved", "cycle_error")}
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        for metric in getattr(self, "means", {}).values():
+        for metric in self.means.values():
             metric.to(pl_module.device).reset()
         for classifier in self.classifiers.values():
             classifier.to(pl_module.device)

@@ -4,12 +4,12 @@ list of binary attributes from `list_attr_celeba.txt` as the domain labels."""
 from pathlib import Path
 
 import torch
-from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 from torchvision import transforms
 
 from litgan.data.base import FileDataModule, shape_of
+from litgan.data.vision import load_image
 
 DEFAULT_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # StarGAN's choice
 
@@ -49,12 +49,7 @@ class CelebAAttributes(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        path = self.folder / self.files[index]
-        try:
-            with Image.open(path) as image:
-                return self.transform(image.convert("RGB")), self.attributes[index]
-        except OSError as error:
-            raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
+        return load_image(self.folder / self.files[index], self.transform), self.attributes[index]
 
 
 class CelebADataModule(FileDataModule):

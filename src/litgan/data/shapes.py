@@ -42,6 +42,15 @@ def render(attributes: np.ndarray, rng: np.random.Generator, size: int = 32) -> 
     return torch.from_numpy(np.clip(image, 0, 1) * 2 - 1).float().permute(0, 3, 1, 2).contiguous()
 
 
+def make_scenes(n: int, seed: int, image_size: int = 32, background: str | None = None) -> tuple[Tensor, Tensor]:
+    """n seeded scenes and their attribute codes; `background` fixes that attribute (a domain)."""
+    rng = np.random.default_rng(seed)
+    attributes = sample_attributes(n, rng)
+    if background is not None:
+        attributes[:, 3] = ATTRIBUTES["background"].index(background)
+    return render(attributes, rng, image_size), torch.from_numpy(attributes).long()
+
+
 class ShapesDataModule(InMemoryDataModule):
     """Labelled shape scenes: samples, then the attribute named by `label` as class (for
     `model=cgan`), then all attribute codes (n x 4) for measures of content and translation.
@@ -73,12 +82,7 @@ class ShapesDataModule(InMemoryDataModule):
         self.num_classes = len(ATTRIBUTES[label])
 
     def generate(self, n: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
-        rng = np.random.default_rng(seed)
-        attributes = sample_attributes(n, rng)
-        if self.domain is not None:
-            attributes[:, 3] = ATTRIBUTES["background"].index(self.domain)
-        images = render(attributes, rng, self.image_size)
-        codes = torch.from_numpy(attributes).long()
+        images, codes = make_scenes(n, seed, self.image_size, self.domain)
         return images, codes[:, list(ATTRIBUTES).index(self.label)], codes
 
     def make_split(self, split: str) -> tuple[Tensor, ...]:

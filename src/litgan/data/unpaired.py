@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from litgan.data.base import FileDataModule, InMemoryDataModule, shape_of
-from litgan.data.shapes import ATTRIBUTES, render, sample_attributes
+from litgan.data.shapes import make_scenes
 from litgan.data.vision import ImageFolderDataset, list_images
 
 
@@ -39,15 +38,10 @@ class UnpairedShapesDataModule(InMemoryDataModule):
         )
         self.data_shape = shape_of(3, image_size)
 
-    def domain(self, n: int, background: str, seed: int) -> tuple[Tensor, Tensor]:
-        rng = np.random.default_rng(seed)
-        attributes = sample_attributes(n, rng)
-        attributes[:, 3] = ATTRIBUTES["background"].index(background)
-        return render(attributes, rng, self.image_size), torch.from_numpy(attributes).long()
-
     def make_split(self, split: str) -> tuple[Tensor, ...]:
         n, seed = (self.num_samples, self.data_seed) if split == "train" else (self.num_val_samples, self.data_seed + 2)
-        (a, codes_a), (b, codes_b) = self.domain(n, "dark", seed), self.domain(n, "light", seed + 1)
+        a, codes_a = make_scenes(n, seed, self.image_size, background="dark")
+        b, codes_b = make_scenes(n, seed + 1, self.image_size, background="light")
         return a, b, codes_a, codes_b
 
 

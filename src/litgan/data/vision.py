@@ -2,6 +2,7 @@
 downloaded at run time) and any folder of images."""
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -39,14 +40,14 @@ TORCHVISION_SETS = {
 }
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
 def image_transform(channels: int, image_size: int) -> transforms.Compose:
     return transforms.Compose(
         [
-            transforms.Grayscale(1) if channels == 1 else transforms.Lambda(_to_rgb),
+            transforms.Grayscale(1) if channels == 1 else transforms.Lambda(to_rgb),
             transforms.Resize(image_size),
             transforms.CenterCrop(image_size),
             transforms.ToTensor(),
@@ -103,12 +104,16 @@ class ImageFolderDataset(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[Tensor]:
-        path = self.files[index]
-        try:
-            with Image.open(path) as image:
-                return (self.transform(image),)
-        except (UnidentifiedImageError, OSError) as error:
-            raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
+        return (load_image(self.files[index], self.transform),)
+
+
+def load_image(path: Path, transform: Callable[[Image.Image], Tensor]) -> Tensor:
+    """A transformed image, or an error naming the file that cannot be read."""
+    try:
+        with Image.open(path) as image:
+            return transform(image)
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
 
 
 def list_images(root: str | Path) -> list[Path]:

@@ -105,5 +105,5 @@ class ImageQuality(nn.Module):
 
 def metric_directions(values: dict[str, Any]) -> dict[str, str]:
     """Which way is better for each metric: used for the best-so-far values."""
-    higher = ("is", "precision", "recall", "accuracy")
+    higher = ("is", "precision", "recall", "class_accuracy")
     return {name: "max" if name.rsplit("/", 1)[-1].removesuffix("_domain") in higher else "min" for name in values}

@@ -53,23 +53,20 @@ def to_uint8(images: Tensor) -> Tensor:
 
 class InceptionFeatures(nn.Module):
     """One pass of InceptionV3 giving both feature sets the metrics need: the 2048-d pool features
-    (FID, KID, precision/recall) and the 1008 unbiased logits (IS). Images are resized to 299
-    with TF1's bilinear interpolation (no antialiasing), as the reference implementations do."""
+    (FID, KID, precision/recall) and the 1008 unbiased logits (IS). Images in [-1, 1] are turned
+    into uint8 and resized to 299 with TF1's bilinear interpolation (no antialiasing), as the
+    reference implementations do."""
 
     def __init__(self, weights_path: str | Path) -> None:
         super().__init__()
         self.weights_path = Path(weights_path)
+        self.sha256 = file_sha256(weights_path)  # names the reference cache and the eval protocol
+        self.name = f"inception-v3-compat:{self.sha256[:16]}"
         self.net = FeatureExtractorInceptionV3(
-            "inception-v3-compat",
-            ["2048", "logits_unbiased"],
-            feature_extractor_weights_path=str(weights_path),
+            "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(weights_path)
         )
 
-    @property
-    def name(self) -> str:
-        return f"inception-v3-compat:{file_sha256(self.weights_path)[:16]}"
-
     @torch.no_grad()
-    def forward(self, images_uint8: Tensor) -> tuple[Tensor, Tensor]:
-        pool, logits = self.net(images_uint8)
+    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        pool, logits = self.net(to_uint8(images))
         return pool, logits

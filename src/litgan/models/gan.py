@@ -119,11 +119,12 @@ class GAN(LightningModule):
             "train/g_loss": g_loss,
             "train/d_real": d_real,
             "train/d_fake": d_fake,
+            "train/g_step": float(self.global_step),
+            "train/d_step": float(self.critic_updates),
         }
         if gp is not None:
             metrics["train/gp"] = gp
-        self.log_dict(metrics, prog_bar=False)
-        self.log_dict({"train/g_step": float(self.global_step), "train/d_step": float(self.critic_updates)})
+        self.log_dict(metrics)
 
     def check_finite(self, **losses: Tensor) -> None:
         """Called every `log_every_n_steps` steps only: each call waits for the device."""
