@@ -12,18 +12,18 @@ from tests.conftest import CONFIG_DIR, tiny_overrides
 
 MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
 LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
-ARCHITECTURES = ["mlp", "dcgan"]  # the generative architectures; resnet_patchgan is tested with cyclegan
+ARCHITECTURES = ["mlp", "dcgan"]  # the generative architectures; the translation ones are tested with their models
 EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits", "shapes"]
 SMALL = {"shapes": ["data.num_samples=512", "data.num_val_samples=64"]}  # fewer generated scenes: speed
 FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder", "unpaired_folder", "celeba"]
 POINT_DATA = {"ring", "grid", "swissroll"}
-TRANSLATION_MODELS = {"cyclegan"}
+TRANSLATION_MODELS = {"cyclegan": "two unpaired image domains", "stargan": "images labelled with attribute domains"}
 
 
 def test_the_groups_are_all_there():
     assert {"gan", "wgan", "wgan_gp", "cgan"} <= set(MODELS)
     assert set(LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
-    assert {p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")} == {"mlp", "dcgan", "resnet_patchgan"}
+    assert {p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")} == {"mlp", "dcgan", "resnet_patchgan", "stargan"}
 
 
 def test_every_config_file_says_what_it_is_for():
@@ -46,7 +46,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
     datamodule = instantiate(cfg.data)
     if model in TRANSLATION_MODELS:  # every dataset here has a single domain
-        with pytest.raises(ValueError, match="trains on two unpaired image domains"):
+        with pytest.raises(ValueError, match=f"trains on {TRANSLATION_MODELS[model]}"):
             build_model(cfg, datamodule)
         return
     if model == "cgan" and data in POINT_DATA:
@@ -140,11 +140,13 @@ def test_logger_many_writes_to_wandb_csv_and_tensorboard(compose_config, tmp_pat
     assert list(tmp_path.glob("samples/samples_step*.png"))
 
 
-@pytest.mark.parametrize("loss", LOSSES)
-def test_cyclegan_trains_with_every_loss_on_the_embedded_translation_task(compose_config, loss):
+@pytest.mark.parametrize("model,loss", list(itertools.product(TRANSLATION_MODELS, LOSSES)))
+def test_translation_models_train_with_every_loss_on_their_embedded_task(compose_config, model, loss):
     from tests.test_cyclegan import cyclegan_overrides
+    from tests.test_stargan import stargan_overrides
 
-    cfg = compose_config([*cyclegan_overrides(steps=2), f"loss={loss}"])
+    overrides = cyclegan_overrides(steps=2) if model == "cyclegan" else stargan_overrides(steps=2)
+    cfg = compose_config([*overrides, f"loss={loss}"])
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     trainer = Trainer(
@@ -159,7 +161,7 @@ def test_cyclegan_trains_with_every_loss_on_the_embedded_translation_task(compos
     assert trainer.global_step == 2
 
 
-@pytest.mark.parametrize("model", sorted(set(MODELS) - TRANSLATION_MODELS))
+@pytest.mark.parametrize("model", sorted(set(MODELS) - set(TRANSLATION_MODELS)))
 def test_generative_models_refuse_translation_data(compose_config, model):
     cfg = compose_config([f"model={model}", "data=unpaired_shapes", "architecture=dcgan"])
     with pytest.raises(ValueError, match="trains on one dataset"):

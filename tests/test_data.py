@@ -203,7 +203,7 @@ def test_celeba_loader_reads_images_and_chosen_attributes(tmp_path):
     write_celeba(tmp_path)
     dm = CelebADataModule(str(tmp_path), attributes=("Blond_Hair", "Male"), image_size=32, val_count=2, num_workers=0)
     dm.setup()
-    assert len(dm.train_set) == 4 and len(dm.val_set) == 2 and dm.num_attributes == 2
+    assert len(dm.train_set) == 4 and len(dm.val_set) == 2 and dm.domain_groups == [1, 1]
     image, attributes = dm.train_set[1]
     assert image.shape == (3, 32, 32) and -1 <= image.min() and image.max() <= 1
     # row 1: column j of the file is 1 when (1 + j) is odd; Blond_Hair is j = 2, Male j = 4

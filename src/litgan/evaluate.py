@@ -8,10 +8,11 @@ from typing import Any
 
 import hydra
 import torch
-from lightning import LightningDataModule, LightningModule
+from lightning import LightningDataModule, LightningModule, Trainer
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.callbacks.samples import image_grid, scatter_plot
+from litgan.callbacks.translation_measures import TranslationMeasures
 from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
 from litgan.train import build_model
@@ -76,6 +77,37 @@ def image_metrics(
     return values, metrics.protocol(len(real), len(fake))
 
 
+def evaluate_translation(
+    model: LightningModule,
+    datamodule: LightningDataModule,
+    train_cfg: DictConfig,
+    cfg: DictConfig,
+    report: dict[str, Any],
+    device: torch.device,
+) -> dict[str, Any]:
+    """Translation models (CycleGAN, StarGAN): translate the validation split as training does
+    and report the translation measures (on the embedded shapes tasks) and a grid."""
+    if cfg.get("metrics"):
+        raise ValueError(
+            f"metrics= scores samples generated from noise; {type(model).__name__} translates images: leave out "
+            "metrics= to get its translation measures."
+        )
+    output_dir = Path(cfg.paths.output_dir)
+    # the attribute classifiers the run was measured with (cached under paths.cache_dir)
+    classifier_samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)
+    trainer = Trainer(
+        accelerator="gpu" if device.type == "cuda" else device.type, devices=1, logger=False,
+        callbacks=[TranslationMeasures(cfg.paths.cache_dir, classifier_samples)], enable_progress_bar=False,
+        enable_model_summary=False,
+    )  # fmt: skip
+    results = trainer.validate(model, datamodule=datamodule, verbose=False)[0]
+    image_grid(model.sample_grid(cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
+    report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=results)
+    (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
+    log.info("Wrote the translations' picture and metrics.json to %s", output_dir)
+    return report
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     device = torch.device(cfg.device)
     output_dir = Path(cfg.paths.output_dir)
@@ -94,8 +126,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
         model.to(device)
-        fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
-        torch.save(fake, output_dir / "samples.pt")
         report = {
             "checkpoint": str(Path(cfg.ckpt_path).resolve()),
             "generator_step": checkpoint["global_step"],
@@ -103,6 +133,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             "data": train_cfg.data._target_,
             "seed": cfg.seed,
         }
+        if not model.latent_dim:
+            return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
+        fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
+        torch.save(fake, output_dir / "samples.pt")
     report.update(num_samples=len(fake), metrics={})
 
     picture = output_dir / "samples.png"

@@ -22,15 +22,26 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 
 def build_model(cfg: DictConfig, datamodule: LightningDataModule) -> LightningModule:
-    """The LightningModule for this data: nets are built for the dataset's sample shape."""
+    """The LightningModule for this data: nets are built for the dataset's sample shape (and, for
+    StarGAN, its domain labels); translation models and the data they need refuse each other."""
     model_class = hydra.utils.get_class(cfg.model._target_)
-    if getattr(model_class, "needs_unpaired_domains", False) != getattr(datamodule, "unpaired_domains", False):
-        wants = "two unpaired image domains" if getattr(model_class, "needs_unpaired_domains", False) else "one dataset"
+    unpaired = getattr(model_class, "needs_unpaired_domains", False)
+    labelled_domains = getattr(model_class, "needs_domain_labels", False)
+    if unpaired != datamodule.unpaired_domains or (labelled_domains and not datamodule.domain_groups):
+        wants = (
+            "two unpaired image domains" if unpaired
+            else "images labelled with attribute domains" if labelled_domains
+            else "one dataset"
+        )  # fmt: skip
         raise ValueError(
             f"{model_class.__name__} trains on {wants}, which {type(datamodule).__name__} does not provide: "
-            "translation models (model=cyclegan) go with data=unpaired_shapes or data=unpaired_folder, the others without."
+            "model=cyclegan goes with data=unpaired_shapes or unpaired_folder, model=stargan with data=shape_domains "
+            "or celeba, the other models with neither of the unpaired ones."
         )
-    return hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, num_classes=datamodule.num_classes)
+    extra = {"domain_groups": list(datamodule.domain_groups)} if labelled_domains else {}
+    return hydra.utils.instantiate(
+        cfg.model, data_shape=datamodule.data_shape, num_classes=datamodule.num_classes, **extra
+    )
 
 
 def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logger]) -> Trainer:

@@ -67,6 +67,11 @@ class ImageQualityMetrics(Callback):
     # --- start-up: fail now, not after an hour of training ---------------------------------
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if not pl_module.latent_dim:
+            raise ValueError(
+                f"metrics= scores samples generated from noise; {type(pl_module).__name__} translates images, and "
+                "its translations are measured by callbacks.translation_measures: leave out metrics=."
+            )
         self.prepare(trainer.datamodule, trainer.checkpoint_callbacks)
 
     def prepare(self, datamodule: Any, checkpoint_callbacks: list = ()) -> None:

@@ -1,6 +1,13 @@
-"""How well a translation model does its job on the embedded shapes task, measured by
-classifiers of the scenes' own attributes: val/translation_success (G(a) has B's background),
-val/content_preserved (G(a) keeps a's shape, colour and size), val/cycle_error (mean |F(G(a)) - a|)."""
+"""How well a translation model does its job on the embedded shapes tasks, judged by classifiers
+of the scenes' own attributes. The datamodule says what each translation should show
+(`expected_attributes`): which attributes the model was asked to set (CycleGAN: the background;
+StarGAN: its domains, e.g. colour and background) and the source's values for the others.
+
+    val/translation_success   every asked-for attribute shows its target value
+    val/accuracy_<attribute>  the same, one asked-for attribute at a time
+    val/content_preserved     every other attribute (e.g. shape, size) is unchanged
+    val/cycle_error           mean |reconstruction - source| (F(G(a)) for CycleGAN, G(G(x, c), c_x) for StarGAN)
+"""
 
 from typing import Any
 
@@ -10,21 +17,19 @@ from lightning.pytorch.utilities import rank_zero_info
 from torchmetrics import MeanMetric
 
 from litgan.data.shapes import ATTRIBUTES, ShapesDataModule
-from litgan.data.unpaired import UnpairedShapesDataModule
 from litgan.metrics.domain_classifier import load_or_train
-
-CONTENT = ("shape", "color", "size")
 
 
 class TranslationMeasures(Callback):
     def __init__(self, cache_dir: str = ".cache/litgan", classifier_samples: int = 2000) -> None:
         self.cache_dir, self.classifier_samples = cache_dir, classifier_samples
         self.classifiers: dict[str, torch.nn.Module] = {}
-        self.means = {name: MeanMetric() for name in ("translation_success", "content_preserved", "cycle_error")}
+        names = ["translation_success", "content_preserved", "cycle_error", *(f"accuracy_{a}" for a in ATTRIBUTES)]
+        self.means = {name: MeanMetric() for name in names}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if not isinstance(trainer.datamodule, UnpairedShapesDataModule):
-            rank_zero_info("TranslationMeasures: only the embedded shapes task has ground truth; not measuring.")
+        if not hasattr(trainer.datamodule, "expected_attributes"):
+            rank_zero_info("TranslationMeasures: only the embedded shapes tasks have ground truth; not measuring.")
             return
         size = trainer.datamodule.image_size
         for attribute in ATTRIBUTES:
@@ -36,6 +41,7 @@ class TranslationMeasures(Callback):
             metric.to(pl_module.device).reset()
         for classifier in self.classifiers.values():
             classifier.to(pl_module.device)
+        self.controlled: tuple[str, ...] = ()
 
     @torch.no_grad()
     def on_validation_batch_end(
@@ -49,20 +55,21 @@ class TranslationMeasures(Callback):
     ) -> None:
         if not self.classifiers:
             return
-        translated, codes_a = outputs["fake"], batch[2]
-        light = ATTRIBUTES["background"].index("light")
-        success = self.classifiers["background"](translated)[1].argmax(1) == light
-        kept = torch.stack(
-            [
-                self.classifiers[name](translated)[1].argmax(1) == codes_a[:, list(ATTRIBUTES).index(name)]
-                for name in CONTENT
-            ]
-        ).all(dim=0)
-        self.means["translation_success"].update(success.float())
-        self.means["content_preserved"].update(kept.float())
-        self.means["cycle_error"].update((outputs["rec_a"] - outputs["a"]).abs().flatten(1).mean(1))
+        expected, self.controlled = trainer.datamodule.expected_attributes(batch, outputs)
+        correct = {
+            name: self.classifiers[name](outputs["fake"])[1].argmax(1) == expected[:, column]
+            for column, name in enumerate(ATTRIBUTES)
+        }
+        for name in self.controlled:
+            self.means[f"accuracy_{name}"].update(correct[name].float())
+        others = [name for name in ATTRIBUTES if name not in self.controlled]
+        self.means["translation_success"].update(torch.stack([correct[n] for n in self.controlled]).all(0).float())
+        self.means["content_preserved"].update(torch.stack([correct[n] for n in others]).all(0).float())
+        self.means["cycle_error"].update((outputs["reconstructed"] - outputs["source"]).abs().flatten(1).mean(1))
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if self.classifiers and not trainer.sanity_checking:
-            for name, metric in self.means.items():
-                pl_module.log(f"val/{name}", metric.compute())
+        if not self.classifiers or trainer.sanity_checking:
+            return
+        logged = ["translation_success", "content_preserved", "cycle_error", *(f"accuracy_{n}" for n in self.controlled)]
+        for name in logged:
+            pl_module.log(f"val/{name}", self.means[name].compute())

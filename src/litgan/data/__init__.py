@@ -4,7 +4,7 @@ from litgan.data.base import FileDataModule, GANDataModule, InMemoryDataModule
 from litgan.data.celeba import CelebADataModule
 from litgan.data.digits import DigitsDataModule
 from litgan.data.in_memory import InMemoryBatches
-from litgan.data.shapes import ShapesDataModule
+from litgan.data.shapes import ShapeDomainsDataModule, ShapesDataModule
 from litgan.data.toy import ToyDataModule
 from litgan.data.unpaired import UnpairedFolderDataModule, UnpairedShapesDataModule
 from litgan.data.vision import ImageFolderDataModule, TorchvisionDataModule
@@ -17,6 +17,7 @@ __all__ = [
     "ImageFolderDataModule",
     "InMemoryBatches",
     "InMemoryDataModule",
+    "ShapeDomainsDataModule",
     "ShapesDataModule",
     "ToyDataModule",
     "TorchvisionDataModule",

@@ -16,6 +16,10 @@ from litgan.data.in_memory import InMemoryBatches
 class GANDataModule(LightningDataModule):
     data_shape: tuple[int, ...]
     num_classes: int | None = None
+    # translation data: two unpaired domains (CycleGAN), or labels over attribute domains
+    # (StarGAN) given as group sizes: 1 = a binary attribute, k > 1 = k exclusive values, one-hot
+    unpaired_domains: bool = False
+    domain_groups: list[int] | None = None
 
     def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0) -> None:
         super().__init__()

@@ -1,6 +1,7 @@
 """CelebA as StarGAN uses it: aligned faces, center-cropped to 178 px and resized, with a chosen
 list of binary attributes from `list_attr_celeba.txt` as the domain labels."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -11,7 +12,8 @@ from torchvision import transforms
 from litgan.data.base import FileDataModule, shape_of
 from litgan.data.vision import load_image
 
-DEFAULT_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")  # StarGAN's choice
+# StarGAN's choice: hair colour is one domain group (exclusive values), gender and age are bits
+DEFAULT_ATTRIBUTES = (("Black_Hair", "Blond_Hair", "Brown_Hair"), "Male", "Young")
 
 
 def read_attributes(path: Path, selected: tuple[str, ...]) -> tuple[list[str], Tensor]:
@@ -54,12 +56,15 @@ class CelebAAttributes(Dataset):
 
 class CelebADataModule(FileDataModule):
     """root/img_align_celeba/*.jpg + root/list_attr_celeba.txt; the last `val_count` images
-    (StarGAN holds out 2,000) form the validation split. Batches: (images, attributes in {0, 1})."""
+    (StarGAN holds out 2,000) form the validation split. Batches: (images, attributes in {0, 1}).
+
+    `attributes`: names, or lists of names that exclude each other (hair colours), which StarGAN
+    translates to as one-hot groups."""
 
     def __init__(
         self,
         root: str,
-        attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES,
+        attributes: Sequence[str | Sequence[str]] = DEFAULT_ATTRIBUTES,
         image_size: int = 128,
         crop: int = 178,
         val_count: int = 2000,
@@ -70,9 +75,11 @@ class CelebADataModule(FileDataModule):
         num_workers: int = 2,
     ) -> None:
         super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
-        self.root, self.attributes, self.crop, self.val_count = Path(root), tuple(attributes), crop, val_count
+        groups = [[entry] if isinstance(entry, str) else list(entry) for entry in attributes]
+        self.root, self.crop, self.val_count = Path(root), crop, val_count
+        self.attributes = tuple(name for group in groups for name in group)
+        self.domain_groups = [len(group) for group in groups]
         self.data_shape = shape_of(3, image_size)
-        self.num_attributes = len(self.attributes)
 
     def data_files(self, split: str) -> list[Path]:
         return [self.root / "list_attr_celeba.txt", *sorted((self.root / "img_align_celeba").glob("*.jpg"))]

@@ -1,5 +1,6 @@
 """Unpaired two-domain data for image-to-image translation (CycleGAN): batches (a, b, ...)."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -7,7 +8,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from litgan.data.base import FileDataModule, InMemoryDataModule, shape_of
-from litgan.data.shapes import make_scenes
+from litgan.data.shapes import ATTRIBUTES, make_scenes
 from litgan.data.vision import ImageFolderDataset, list_images
 
 
@@ -43,6 +44,12 @@ class UnpairedShapesDataModule(InMemoryDataModule):
         a, codes_a = make_scenes(n, seed, self.image_size, background="dark")
         b, codes_b = make_scenes(n, seed + 1, self.image_size, background="light")
         return a, b, codes_a, codes_b
+
+    def expected_attributes(self, batch: Sequence[Tensor], outputs: dict[str, Tensor]) -> tuple[Tensor, tuple[str, ...]]:
+        """G(a) should show a's shape, colour and size on B's light background."""
+        expected = batch[2].clone()
+        expected[:, list(ATTRIBUTES).index("background")] = ATTRIBUTES["background"].index("light")
+        return expected, ("background",)
 
 
 class UnpairedFolders(Dataset):

@@ -93,9 +93,9 @@ class CycleGAN(GAN):
         a, b = batch[0], batch[1]
         if batch_idx == 0:
             self._grid_images = (a, b)
-        fake_b, fake_a = self.translate(a, b)
-        rec_a, rec_b = self.translate(fake_a, fake_b)[::-1]
-        return {"real": b, "fake": fake_b, "a": a, "b": b, "fake_a": fake_a, "rec_a": rec_a, "rec_b": rec_b}
+        fake_b = self.generator["a_to_b"](a)
+        rec_a = self.generator["b_to_a"](fake_b)
+        return {"real": b, "fake": fake_b, "source": a, "reconstructed": rec_a}
 
     @torch.no_grad()
     def sample_grid(self, columns: int) -> Tensor:

@@ -5,6 +5,7 @@ from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
 from litgan.nets.patchgan import PatchDiscriminator
 from litgan.nets.resnet import ResnetGenerator
+from litgan.nets.stargan import StarGANDiscriminator
 
 __all__ = [
     "ConditionalGenerator",
@@ -15,4 +16,5 @@ __all__ = [
     "PatchDiscriminator",
     "ProjectionDiscriminator",
     "ResnetGenerator",
+    "StarGANDiscriminator",
 ]

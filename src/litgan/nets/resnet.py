@@ -3,6 +3,7 @@ c7s1-64, d128, d256, R256 x n_blocks, u128, u64, c7s1-C, instance norm, reflecti
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 
@@ -54,5 +55,8 @@ class ResnetGenerator(nn.Module):
                 nn.init.normal_(module.weight, 0.0, 0.02)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, domain: Tensor | None = None) -> Tensor:
+        """`domain` (batch, extra_channels): the target domain label, one constant plane per entry."""
+        if domain is not None:
+            x = torch.cat([x, domain[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
         return self.net(x)

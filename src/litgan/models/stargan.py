@@ -1,0 +1,145 @@
+"""StarGAN (Choi et al. 2018): one generator G(x, c) translating an image to target domain
+labels c, one discriminator with a real/fake head D_src and a domain classifier D_cls; WGAN-GP
+adversarial loss, domain classification (lambda_cls 1) and reconstruction G(G(x, c), c') ~ x
+(lambda_rec 10)."""
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.models.gan import GAN
+
+
+def classification_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    """The paper's multi-label loss: binary cross-entropy summed over the labels, averaged over the batch."""
+    return F.binary_cross_entropy_with_logits(logits, labels, reduction="sum") / len(logits)
+
+
+class StarGAN(GAN):
+    """Batches hold (images, domain labels in {0, 1}, ...). Labels are groups (`domain_groups`
+    sizes): a size-1 group is a binary attribute, a size-k group k exclusive values, one-hot."""
+
+    needs_domain_labels = True
+
+    def __init__(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Any],
+        optimizer_d: Callable[..., Any],
+        data_shape: Sequence[int],
+        domain_groups: Sequence[int],
+        num_classes: int | None = None,
+        n_critic: int = 5,
+        gradient_penalty_weight: float = 10.0,
+        classification_weight: float = 1.0,
+        reconstruction_weight: float = 10.0,
+        scheduler_g: Callable[..., Any] | None = None,
+        scheduler_d: Callable[..., Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.domain_groups = list(domain_groups)  # read by build_nets, which GAN.__init__ calls
+        self.num_domains = sum(self.domain_groups)
+        super().__init__(
+            generator, discriminator, loss, optimizer_g, optimizer_d, data_shape, num_classes, n_critic=n_critic,
+            gradient_penalty_weight=gradient_penalty_weight, scheduler_g=scheduler_g, scheduler_d=scheduler_d,
+            seed=seed,
+        )  # fmt: skip
+        self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
+
+    def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
+        if "num_domains" not in inspect.signature(discriminator).parameters:
+            raise ValueError(
+                f"model=stargan needs a discriminator with a domain classifier (architecture=stargan); "
+                f"{getattr(discriminator, 'func', discriminator).__name__} has none."
+            )
+        return (
+            generator(data_shape=data_shape, extra_channels=self.num_domains),
+            discriminator(data_shape=data_shape, num_domains=self.num_domains),
+        )
+
+    # --- target domains ---------------------------------------------------------------------
+
+    def random_targets(self, n: int) -> Tensor:
+        """Target labels drawn per group: a fair bit, or one of k values uniformly. (The paper
+        shuffles the batch's own labels; drawing from the shared generator keeps N processes
+        equal to one, and gives every domain the same share of updates.)"""
+        blocks = []
+        for size in self.domain_groups:
+            if size == 1:
+                blocks.append((self.random.rand(n, 1) < 0.5).float())
+            else:
+                blocks.append(F.one_hot(self.random.randint(size, n), size).float())
+        return torch.cat(blocks, dim=1)
+
+    def single_edits(self, labels: Tensor) -> list[Tensor]:
+        """StarGAN's test-time targets: for each binary attribute its flip, for each value of an
+        exclusive group that value; everything else as in `labels`."""
+        edits, start = [], 0
+        for size in self.domain_groups:
+            for value in range(size):
+                target = labels.clone()
+                if size == 1:
+                    target[:, start] = 1 - target[:, start]
+                else:
+                    target[:, start : start + size] = F.one_hot(torch.tensor(value), size).to(target)
+                edits.append(target)
+            start += size
+        return edits
+
+    # --- losses -----------------------------------------------------------------------------
+
+    def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        fake = self.generator(real, self.random_targets(len(real)))
+        (real_scores, real_logits), (fake_scores, _) = self.discriminator(real), self.discriminator(fake)
+        gp = gradient_penalty(lambda x: self.discriminator(x)[0], real, fake, self.random.rand(len(real)))
+        classification = classification_loss(real_logits, labels)
+        loss = (
+            self.loss.discriminator(real_scores, fake_scores)
+            + self.gradient_penalty_weight * gp
+            + self.classification_weight * classification
+        )
+        self.log("train/d_classification", classification.detach())
+        return loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp
+
+    def generator_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> Tensor:
+        target = self.random_targets(len(real))
+        fake = self.generator(real, target)
+        scores, logits = self.discriminator(fake)
+        classification = classification_loss(logits, target)
+        reconstruction = F.l1_loss(self.generator(fake, labels), real)
+        self.log_dict({"train/g_classification": classification.detach(), "train/reconstruction": reconstruction.detach()})
+        return (
+            self.loss.generator(scores)
+            + self.classification_weight * classification
+            + self.reconstruction_weight * reconstruction
+        )
+
+    # --- validation and pictures ------------------------------------------------------------
+
+    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        raise TypeError("StarGAN translates images; it does not sample from noise. Use generator(images, targets).")
+
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
+        """Each image gets one of the single edits in turn; its translation is then mapped back."""
+        images, labels = batch[0], batch[1]
+        if batch_idx == 0:
+            self._grid_images = (images, labels)
+        edits = torch.stack(self.single_edits(labels))  # (edits, n, domains)
+        rows = torch.arange(len(images), device=images.device)
+        target = edits[rows % len(edits), rows]
+        translated = self.generator(images, target)
+        reconstructed = self.generator(translated, labels)
+        return {"real": images, "fake": translated, "source": images, "target": target, "reconstructed": reconstructed}
+
+    @torch.no_grad()
+    def sample_grid(self, columns: int) -> Tensor:
+        """Row 0: the first validation images; then one row per single edit (each domain)."""
+        images, labels = (tensor[:columns] for tensor in self._grid_images)
+        return torch.cat([images, *(self.generator(images, target) for target in self.single_edits(labels))])
