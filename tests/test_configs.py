@@ -23,7 +23,12 @@ TRANSLATION_MODELS = {"cyclegan": "two unpaired image domains", "stargan": "imag
 def test_the_groups_are_all_there():
     assert {"gan", "wgan", "wgan_gp", "cgan"} <= set(MODELS)
     assert set(LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
-    assert {p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")} == {"mlp", "dcgan", "resnet_patchgan", "stargan"}
+    assert {p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")} == {
+        "mlp",
+        "dcgan",
+        "resnet_patchgan",
+        "stargan",
+    }
 
 
 def test_every_config_file_says_what_it_is_for():

@@ -203,7 +203,9 @@ def test_stargan_trains_on_celeba_files(compose_config, tmp_path):
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     assert model.domain_groups == [3, 1, 1]  # hair colour, Male, Young
-    trainer = Trainer(accelerator="cpu", max_steps=2, logger=False, enable_progress_bar=False, enable_checkpointing=False)
+    trainer = Trainer(
+        accelerator="cpu", max_steps=2, logger=False, enable_progress_bar=False, enable_checkpointing=False
+    )
     trainer.fit(model, datamodule=datamodule)
     assert trainer.global_step == 2 and model.critic_updates == 10
 
@@ -251,11 +253,18 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
     # a quarter of the edits ask for the colour the image already has; background flips always fail
     assert identity["translation_success"] == pytest.approx(0.25, abs=0.05)
     assert identity["accuracy_background"] == pytest.approx(0.75, abs=0.05)  # right only where not asked to flip
-    assert identity["accuracy_color"] == pytest.approx(0.25 + 0.75 / 3, abs=0.05) and identity["content_preserved"] > 0.97
+    assert (
+        identity["accuracy_color"] == pytest.approx(0.25 + 0.75 / 3, abs=0.05) and identity["content_preserved"] > 0.97
+    )
 
     scrambled = expected.clone()
     scrambled[:, 0] = (scrambled[:, 0] + 1) % len(ATTRIBUTES["shape"])  # right domains, wrong shape
-    wrong_shape = measure(shape_classifiers, datamodule, (images, labels, codes), outputs_with(render(scrambled.numpy(), np.random.default_rng(2))))
+    wrong_shape = measure(
+        shape_classifiers,
+        datamodule,
+        (images, labels, codes),
+        outputs_with(render(scrambled.numpy(), np.random.default_rng(2))),
+    )
     assert wrong_shape["translation_success"] > 0.97 and wrong_shape["content_preserved"] < 0.03
 
 

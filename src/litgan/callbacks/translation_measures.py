@@ -70,6 +70,11 @@ class TranslationMeasures(Callback):
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not self.classifiers or trainer.sanity_checking:
             return
-        logged = ["translation_success", "content_preserved", "cycle_error", *(f"accuracy_{n}" for n in self.controlled)]
+        logged = [
+            "translation_success",
+            "content_preserved",
+            "cycle_error",
+            *(f"accuracy_{n}" for n in self.controlled),
+        ]
         for name in logged:
             pl_module.log(f"val/{name}", self.means[name].compute())

@@ -149,7 +149,9 @@ class ShapeDomainsDataModule(ShapesDataModule):
         images, codes = make_scenes(n, seed, self.image_size)
         return images, encode_domains(codes, self.domains), codes
 
-    def expected_attributes(self, batch: Sequence[Tensor], outputs: dict[str, Tensor]) -> tuple[Tensor, tuple[str, ...]]:
+    def expected_attributes(
+        self, batch: Sequence[Tensor], outputs: dict[str, Tensor]
+    ) -> tuple[Tensor, tuple[str, ...]]:
         """What a translation to outputs["target"] should show: the source's codes with the domain
         attributes replaced by the target's; and the names of those (controlled) attributes."""
         expected = batch[2].clone()

@@ -45,7 +45,9 @@ class UnpairedShapesDataModule(InMemoryDataModule):
         b, codes_b = make_scenes(n, seed + 1, self.image_size, background="light")
         return a, b, codes_a, codes_b
 
-    def expected_attributes(self, batch: Sequence[Tensor], outputs: dict[str, Tensor]) -> tuple[Tensor, tuple[str, ...]]:
+    def expected_attributes(
+        self, batch: Sequence[Tensor], outputs: dict[str, Tensor]
+    ) -> tuple[Tensor, tuple[str, ...]]:
         """G(a) should show a's shape, colour and size on B's light background."""
         expected = batch[2].clone()
         expected[:, list(ATTRIBUTES).index("background")] = ATTRIBUTES["background"].index("light")

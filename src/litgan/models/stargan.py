@@ -114,7 +114,9 @@ class StarGAN(GAN):
         scores, logits = self.discriminator(fake)
         classification = classification_loss(logits, target)
         reconstruction = F.l1_loss(self.generator(fake, labels), real)
-        self.log_dict({"train/g_classification": classification.detach(), "train/reconstruction": reconstruction.detach()})
+        self.log_dict(
+            {"train/g_classification": classification.detach(), "train/reconstruction": reconstruction.detach()}
+        )
         return (
             self.loss.generator(scores)
             + self.classification_weight * classification
