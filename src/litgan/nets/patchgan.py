@@ -23,14 +23,16 @@ class PatchDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for i in range(1, num_layers + 1):
             stride = 2 if i < num_layers else 1
-            layers += [nn.Conv2d(width, 2 * width, 4, stride, 1), _norm(norm, 2 * width), nn.LeakyReLU(0.2, True)]
+            conv = nn.Conv2d(width, 2 * width, 4, stride, 1, bias=norm == "none")  # instance norm removes a bias
+            layers += [conv, _norm(norm, 2 * width), nn.LeakyReLU(0.2, True)]
             width *= 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.normal_(module.weight, 0.0, 0.02)
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """One score per patch, shape (batch, patches); losses average over both."""

@@ -11,8 +11,8 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels),
         )  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
@@ -21,7 +21,8 @@ class ResidualBlock(nn.Module):
 
 class ResnetGenerator(nn.Module):
     """Image (C, H, W) -> image of the same shape in [-1, 1]; `extra_channels` are concatenated to
-    the input (StarGAN feeds the target domain as constant planes). 6 blocks for 128 px, 9 for 256."""
+    the input (StarGAN feeds the target domain as constant planes). 6 blocks for 128 px, 9 for 256.
+    Convolutions followed by instance norm have no bias: the norm would remove it."""
 
     def __init__(
         self, data_shape: Sequence[int], features: int = 64, num_blocks: int = 6, extra_channels: int = 0
@@ -34,16 +35,20 @@ class ResnetGenerator(nn.Module):
             )
         self.data_shape = tuple(data_shape)
         width = features
+        # Domain planes are constant: through a reflection-padded convolution they add a constant
+        # per channel, which instance norm removes, so G could not see them. Zero padding (as in
+        # StarGAN) turns them into a border pattern the norm keeps.
+        pad = nn.ZeroPad2d(3) if extra_channels else nn.ReflectionPad2d(3)
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3), nn.Conv2d(channels + extra_channels, width, 7), nn.InstanceNorm2d(width), nn.ReLU(True),
+            pad, nn.Conv2d(channels + extra_channels, width, 7, bias=False), nn.InstanceNorm2d(width), nn.ReLU(True),
         ]  # fmt: skip
         for _ in range(2):  # downsample
-            layers += [nn.Conv2d(width, 2 * width, 3, 2, 1), nn.InstanceNorm2d(2 * width), nn.ReLU(True)]
+            layers += [nn.Conv2d(width, 2 * width, 3, 2, 1, bias=False), nn.InstanceNorm2d(2 * width), nn.ReLU(True)]
             width *= 2
         layers += [ResidualBlock(width) for _ in range(num_blocks)]
         for _ in range(2):  # upsample
             layers += [
-                nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=1),
+                nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=1, bias=False),
                 nn.InstanceNorm2d(width // 2),
                 nn.ReLU(True),
             ]
@@ -53,7 +58,8 @@ class ResnetGenerator(nn.Module):
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.normal_(module.weight, 0.0, 0.02)
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def forward(self, x: Tensor, domain: Tensor | None = None) -> Tensor:
         """`domain` (batch, extra_channels): the target domain label, one constant plane per entry."""
