@@ -1,4 +1,5 @@
-"""Test-only callbacks, importable by training runs started as subprocesses (PYTHONPATH=repo root)."""
+"""Test helpers: callbacks that training subprocesses import (PYTHONPATH=repo root), and a
+straight-vs-resumed training run."""
 
 from pathlib import Path
 
@@ -16,3 +17,30 @@ class SaveParametersPerRank(Callback):
         self.path.mkdir(parents=True, exist_ok=True)
         state = {name: p.detach().cpu().clone() for name, p in pl_module.named_parameters()}
         torch.save(state, self.path / f"rank{trainer.global_rank}.pt")
+
+
+def straight_and_resumed(compose_config, overrides: list[str], steps: int, checkpoint_dir: Path):
+    """Train `steps` steps in one go, and again as steps/2, checkpoint, resume to `steps`:
+    returns (model, trainer) of the straight run and the resumed model."""
+    from hydra.utils import instantiate
+    from lightning import Trainer, seed_everything
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from litgan.train import build_model
+
+    def fit(max_steps, callbacks=(), ckpt_path=None):
+        cfg = compose_config(overrides)
+        seed_everything(cfg.seed)
+        datamodule = instantiate(cfg.data)
+        model = build_model(cfg, datamodule)
+        trainer = Trainer(
+            accelerator="cpu", max_steps=max_steps, logger=False, enable_progress_bar=False, limit_val_batches=0,
+            enable_checkpointing=bool(callbacks), callbacks=list(callbacks),
+        )  # fmt: skip
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        return model, trainer
+
+    straight, trainer = fit(steps)
+    fit(steps // 2, [ModelCheckpoint(dirpath=checkpoint_dir, every_n_train_steps=steps // 2, filename="half")])
+    resumed, _ = fit(steps, ckpt_path=str(checkpoint_dir / "half.ckpt"))
+    return straight, trainer, resumed

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning import Trainer, seed_everything
+from lightning import Trainer
 from PIL import Image
 from torch.nn import functional as F
 
@@ -14,6 +14,7 @@ from litgan.models.image_pool import ImagePool
 from litgan.models.schedules import constant_then_linear_decay
 from litgan.train import build_model
 from tests.conftest import tiny_overrides
+from tests.helpers import straight_and_resumed
 
 TINY = [
     "model=cyclegan",
@@ -128,23 +129,7 @@ def test_translation_models_and_datasets_refuse_each_other(compose_config):
 
 
 def test_cyclegan_trains_and_resumes_exactly(compose_config, tmp_path):
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    def fit(steps, callbacks=(), ckpt_path=None):
-        cfg = compose_config(cyclegan_overrides(steps=8))
-        seed_everything(cfg.seed)
-        datamodule = instantiate(cfg.data)
-        model = build_model(cfg, datamodule)
-        trainer = Trainer(
-            accelerator="cpu", max_steps=steps, logger=False, enable_progress_bar=False, limit_val_batches=0,
-            enable_checkpointing=bool(callbacks), callbacks=list(callbacks),
-        )  # fmt: skip
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-        return model
-
-    straight = fit(8)
-    fit(4, [ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=4, filename="half")])
-    resumed = fit(8, ckpt_path=str(tmp_path / "half.ckpt"))
+    straight, _, resumed = straight_and_resumed(compose_config, cyclegan_overrides(steps=8), 8, tmp_path)
     for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
         assert torch.equal(p, q), name
     assert len(resumed.pool_a.images) == len(straight.pool_a.images)

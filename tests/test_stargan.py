@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning import Trainer, seed_everything
+from lightning import Trainer
 from torch.nn import functional as F
 
 from litgan.callbacks import TranslationMeasures
@@ -17,6 +17,7 @@ from litgan.nets import ResnetGenerator, StarGANDiscriminator
 from litgan.train import build_model
 from litgan.utils.random import ShardedGenerator
 from tests.conftest import tiny_overrides
+from tests.helpers import straight_and_resumed
 
 TINY = [
     "model=stargan",
@@ -171,23 +172,7 @@ def test_stargan_and_the_data_it_needs_refuse_everything_else(compose_config):
 
 
 def test_stargan_trains_and_resumes_exactly(compose_config, tmp_path):
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    def fit(steps, callbacks=(), ckpt_path=None):
-        cfg = compose_config(stargan_overrides(steps=6))
-        seed_everything(cfg.seed)
-        datamodule = instantiate(cfg.data)
-        model = build_model(cfg, datamodule)
-        trainer = Trainer(
-            accelerator="cpu", max_steps=steps, logger=False, enable_progress_bar=False, limit_val_batches=0,
-            enable_checkpointing=bool(callbacks), callbacks=list(callbacks),
-        )  # fmt: skip
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-        return model, trainer
-
-    straight, trainer = fit(6)
-    fit(3, [ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=3, filename="half")])
-    resumed, _ = fit(6, ckpt_path=str(tmp_path / "half.ckpt"))
+    straight, trainer, resumed = straight_and_resumed(compose_config, stargan_overrides(steps=6), 6, tmp_path)
     for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
         assert torch.equal(p, q), name
     decayed = trainer.optimizers[0].param_groups[0]["lr"]
@@ -300,3 +285,12 @@ def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifier
     assert report["num_translated"] == 16 and report["generator_step"] == 2
     assert report["metrics"]["val/cycle_error"] == pytest.approx(metrics["val/cycle_error"], rel=1e-5)
     assert (tmp_path / "eval" / "metrics.json").is_file() and (tmp_path / "eval" / "samples.png").is_file()
+
+
+def test_noise_sample_metrics_refuse_translation_models_at_start_up(compose_config):
+    cfg = compose_config([*stargan_overrides(), "metrics=inception"])
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    callback = instantiate(cfg.metrics)
+    with pytest.raises(ValueError, match="StarGAN translates images.*leave out metrics="):
+        callback.setup(SimpleNamespace(datamodule=datamodule), model, "fit")
