@@ -261,6 +261,7 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
         outputs_with(render(scrambled.numpy(), np.random.default_rng(2))),
     )
     assert wrong_shape["translation_success"] > 0.97 and wrong_shape["content_preserved"] < 0.03
+    assert wrong_shape["accuracy_shape"] < 0.03 and wrong_shape["accuracy_size"] > 0.97  # which content was lost
 
 
 def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifiers, tmp_path):

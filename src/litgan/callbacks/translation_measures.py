@@ -4,8 +4,9 @@ of the scenes' own attributes. The datamodule says what each translation should 
 StarGAN: its domains, e.g. colour and background) and the source's values for the others.
 
     val/translation_success   every asked-for attribute shows its target value
-    val/accuracy_<attribute>  the same, one asked-for attribute at a time
     val/content_preserved     every other attribute (e.g. shape, size) is unchanged
+    val/accuracy_<attribute>  one attribute at a time: it shows its target value (asked-for
+                              attributes) or the source's (the others)
     val/cycle_error           mean |reconstruction - source| (F(G(a)) for CycleGAN, G(G(x, c), c_x) for StarGAN)
 """
 
@@ -41,7 +42,6 @@ class TranslationMeasures(Callback):
             metric.to(pl_module.device).reset()
         for classifier in self.classifiers.values():
             classifier.to(pl_module.device)
-        self.controlled: tuple[str, ...] = ()
 
     @torch.no_grad()
     def on_validation_batch_end(
@@ -55,26 +55,20 @@ class TranslationMeasures(Callback):
     ) -> None:
         if not self.classifiers:
             return
-        expected, self.controlled = trainer.datamodule.expected_attributes(batch, outputs)
+        expected, controlled = trainer.datamodule.expected_attributes(batch, outputs)
         correct = {
             name: self.classifiers[name](outputs["fake"])[1].argmax(1) == expected[:, column]
             for column, name in enumerate(ATTRIBUTES)
         }
-        for name in self.controlled:
+        for name in ATTRIBUTES:
             self.means[f"accuracy_{name}"].update(correct[name].float())
-        others = [name for name in ATTRIBUTES if name not in self.controlled]
-        self.means["translation_success"].update(torch.stack([correct[n] for n in self.controlled]).all(0).float())
+        others = [name for name in ATTRIBUTES if name not in controlled]
+        self.means["translation_success"].update(torch.stack([correct[n] for n in controlled]).all(0).float())
         self.means["content_preserved"].update(torch.stack([correct[n] for n in others]).all(0).float())
         self.means["cycle_error"].update((outputs["reconstructed"] - outputs["source"]).abs().flatten(1).mean(1))
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not self.classifiers or trainer.sanity_checking:
             return
-        logged = [
-            "translation_success",
-            "content_preserved",
-            "cycle_error",
-            *(f"accuracy_{n}" for n in self.controlled),
-        ]
-        for name in logged:
-            pl_module.log(f"val/{name}", self.means[name].compute())
+        for name, metric in self.means.items():
+            pl_module.log(f"val/{name}", metric.compute())
