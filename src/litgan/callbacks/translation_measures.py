@@ -35,7 +35,7 @@ class TranslationMeasures(Callback):
         size = trainer.datamodule.image_size
         for attribute in ATTRIBUTES:
             scenes = ShapesDataModule(self.classifier_samples, 1000, image_size=size, label=attribute)
-            self.classifiers[attribute], _ = load_or_train(scenes, self.cache_dir)
+            self.classifiers[attribute], _ = load_or_train(scenes, self.cache_dir, blur=True)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         for metric in self.means.values():
