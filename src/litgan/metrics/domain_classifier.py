@@ -7,6 +7,7 @@ score class-conditional samples. Training is deterministic, takes seconds on a C
 
 import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def load_or_train(
         return model.eval().requires_grad_(False), saved["val_accuracy"]
     model, val_accuracy = train_classifier(datamodule, blur=blur)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
+    partial = path.with_suffix(f".{os.getpid()}.tmp")  # one per process: DDP ranks train at the same time
     torch.save({"state_dict": model.state_dict(), "val_accuracy": val_accuracy}, partial)
     partial.replace(path)  # atomic: concurrent runs never read a half-written file
     log.info("Trained the domain classifier (held-out accuracy %.4f), cached at %s", val_accuracy, path)
