@@ -296,6 +296,12 @@ def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifier
     assert report["num_translated"] == 16 and report["generator_step"] == 2
     assert report["metrics"]["val/cycle_error"] == pytest.approx(metrics["val/cycle_error"], rel=1e-5)
     assert (tmp_path / "eval" / "metrics.json").is_file() and (tmp_path / "eval" / "samples.png").is_file()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "metrics=domain"])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(tmp_path / "eval_with_metrics")
+    with pytest.raises(ValueError, match="StarGAN translates images.*leave out metrics="):
+        evaluate(cfg)
 
 
 def test_noise_sample_metrics_refuse_translation_models_at_start_up(compose_config):

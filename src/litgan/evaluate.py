@@ -11,6 +11,7 @@ import torch
 from lightning import LightningDataModule, LightningModule, Trainer
 from omegaconf import DictConfig, OmegaConf
 
+from litgan.callbacks.image_metrics import refuse_translation_models
 from litgan.callbacks.samples import image_grid, scatter_plot
 from litgan.callbacks.translation_measures import TranslationMeasures
 from litgan.data.vision import ImageFolderDataset, list_images
@@ -88,10 +89,7 @@ def evaluate_translation(
     """Translation models (CycleGAN, StarGAN): translate the validation split as training does
     and report the translation measures (on the embedded shapes tasks) and a grid."""
     if cfg.get("metrics"):
-        raise ValueError(
-            f"metrics= scores samples generated from noise; {type(model).__name__} translates images: leave out "
-            "metrics= to get its translation measures."
-        )
+        refuse_translation_models(model)
     output_dir = Path(cfg.paths.output_dir)
     # the attribute classifiers the run was measured with (cached under paths.cache_dir)
     classifier_samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)

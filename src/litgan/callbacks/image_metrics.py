@@ -19,6 +19,14 @@ from litgan.utils.random import ShardedGenerator
 log = logging.getLogger(__name__)
 
 
+def refuse_translation_models(model: LightningModule) -> None:
+    if not model.latent_dim:
+        raise ValueError(
+            f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
+            "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
+        )
+
+
 class ImageQualityMetrics(Callback):
     """At every validation (`trainer.val_check_interval` generator steps; the metrics configs
     set it), each process generates its share of `num_samples` images from the same seeded
@@ -67,11 +75,7 @@ class ImageQualityMetrics(Callback):
     # --- start-up: fail now, not after an hour of training ---------------------------------
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if not pl_module.latent_dim:
-            raise ValueError(
-                f"metrics= scores samples generated from noise; {type(pl_module).__name__} translates images, and "
-                "its translations are measured by callbacks.translation_measures: leave out metrics=."
-            )
+        refuse_translation_models(pl_module)
         self.prepare(trainer.datamodule, trainer.checkpoint_callbacks)
 
     def prepare(self, datamodule: Any, checkpoint_callbacks: list = ()) -> None:

@@ -110,8 +110,8 @@ def encode_domains(codes: Tensor, domains: Sequence[str]) -> Tensor:
 
 def decode_domains(labels: Tensor, domains: Sequence[str]) -> Tensor:
     """StarGAN domain labels -> the codes of the named attributes (n x len(domains))."""
-    values = []
-    for block, size in zip(labels.split(domain_groups_of(domains), dim=1), domain_groups_of(domains)):
+    values, groups = [], domain_groups_of(domains)
+    for block, size in zip(labels.split(groups, dim=1), groups):
         values.append((block[:, 0] > 0.5).long() if size == 1 else block.argmax(1))
     return torch.stack(values, dim=1)
 
