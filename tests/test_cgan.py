@@ -4,21 +4,29 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
-from litgan.nets import ConditionalGenerator, MLPDiscriminator, MLPGenerator, ProjectionDiscriminator
+from litgan.nets import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    DCGANDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 from litgan.train import build_model
 from litgan.utils.random import ShardedGenerator
 from tests.conftest import tiny_overrides
 
 
-def test_projection_discriminator_adds_the_class_projection_to_the_unconditional_score():
-    D = ProjectionDiscriminator(lambda data_shape: MLPDiscriminator(data_shape, hidden_dim=8), (2,), num_classes=3)
+def test_conditional_discriminator_sees_the_one_hot_class_beside_the_sample():
+    D = ConditionalDiscriminator(lambda data_shape: MLPDiscriminator(data_shape, hidden_dim=8), (2,), num_classes=3)
     x, y = torch.randn(5, 2), torch.tensor([0, 1, 2, 1, 0])
-    phi = D.net.embed(x)
-    expected = D.net.head(phi).squeeze(1) + (D.embedding.weight[y] * phi).sum(1)
-    torch.testing.assert_close(D(x, y), expected)
-    with torch.no_grad():
-        D.embedding.weight.zero_()
-    torch.testing.assert_close(D(x, y), D.net(x))  # no projection: the unconditional discriminator
+    torch.testing.assert_close(D(x, y), D.net(torch.cat([x, nn.functional.one_hot(y, 3).float()], dim=1)))
+    assert not torch.allclose(D(x, y), D(x, (y + 1) % 3))
+
+    D = ConditionalDiscriminator(lambda data_shape: DCGANDiscriminator(data_shape, features=4), (1, 32, 32), 10)
+    images, y = torch.randn(2, 1, 32, 32), torch.tensor([3, 7])
+    planes = torch.zeros(2, 10, 32, 32)
+    planes[0, 3], planes[1, 7] = 1, 1  # one constant plane per class, on for the sample's own
+    torch.testing.assert_close(D(images, y), D.net(torch.cat([images, planes], dim=1)))
 
 
 def test_conditional_generator_feeds_the_class_embedding_with_the_noise():

@@ -1,5 +1,5 @@
-"""Class-conditional GAN (Mirza & Osindero 2014) with a projection discriminator (Miyato &
-Koyama 2018): the same alternation, losses and penalties as `GAN`, each term conditioned on y."""
+"""Class-conditional GAN (Mirza & Osindero 2014): the same alternation, losses and penalties as
+`GAN`, each term conditioned on the class y, which both nets take as an input."""
 
 from collections.abc import Callable, Sequence
 
@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from litgan.losses import gradient_penalty
 from litgan.models.gan import GAN
-from litgan.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
+from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 
 
 class ConditionalGAN(GAN):
@@ -27,7 +27,7 @@ class ConditionalGAN(GAN):
                 "model=cgan needs a labelled dataset (data=digits, mnist, fashion_mnist or cifar10); this one has no labels."
             )
         self.num_classes = num_classes
-        return ConditionalGenerator(generator, data_shape, num_classes), ProjectionDiscriminator(
+        return ConditionalGenerator(generator, data_shape, num_classes), ConditionalDiscriminator(
             discriminator, data_shape, num_classes
         )
 

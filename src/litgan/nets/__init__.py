@@ -1,6 +1,6 @@
 """Generators and discriminators. Each takes the dataset's sample shape and checks it can serve it."""
 
-from litgan.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
+from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
 from litgan.nets.patchgan import PatchDiscriminator
@@ -8,13 +8,13 @@ from litgan.nets.resnet import ResnetGenerator
 from litgan.nets.stargan import StarGANDiscriminator
 
 __all__ = [
+    "ConditionalDiscriminator",
     "ConditionalGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "PatchDiscriminator",
-    "ProjectionDiscriminator",
     "ResnetGenerator",
     "StarGANDiscriminator",
 ]

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 
 class ConditionalGenerator(nn.Module):
@@ -22,16 +23,18 @@ class ConditionalGenerator(nn.Module):
         return self.net(torch.cat([z, self.embedding(labels)], dim=1))
 
 
-class ProjectionDiscriminator(nn.Module):
-    """D(x, y) = psi(phi(x)) + <V_y, phi(x)> (Miyato & Koyama 2018): the class is projected on the
-    discriminator's last features instead of being concatenated to the input."""
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y) (Mirza & Osindero 2014): the one-hot class joins the input, as one constant plane
+    per class for images (one entry per class for vectors), so every layer can compare the sample
+    with its class. A projection discriminator (Miyato & Koyama 2018) without the spectral
+    normalisation it is designed with collapsed every digit class to one image within 500 steps."""
 
     def __init__(self, discriminator: Callable[..., nn.Module], data_shape: Sequence[int], num_classes: int) -> None:
         super().__init__()
-        self.net = discriminator(data_shape=data_shape)
-        self.embedding = nn.Embedding(num_classes, self.net.feature_dim)
-        nn.init.normal_(self.embedding.weight, std=0.02)
+        self.num_classes = num_classes
+        self.net = discriminator(data_shape=(data_shape[0] + num_classes, *data_shape[1:]))
 
     def forward(self, x: Tensor, labels: Tensor) -> Tensor:
-        features = self.net.embed(x)
-        return self.net.head(features).squeeze(1) + (self.embedding(labels) * features).sum(dim=1)
+        one_hot = F.one_hot(labels, self.num_classes).to(x.dtype)
+        planes = one_hot.view(*one_hot.shape, *[1] * (x.dim() - 2)).expand(-1, -1, *x.shape[2:])
+        return self.net(torch.cat([x, planes], dim=1))

@@ -96,13 +96,8 @@ class DCGANDiscriminator(nn.Module):
             ]
             width *= 2
         self.features = nn.Sequential(*layers)  # -> (width, 4, 4)
-        self.feature_dim = width * 16
-        self.head = nn.Linear(self.feature_dim, 1)  # = DCGAN's final 4x4 convolution to one channel
+        self.head = nn.Linear(width * 16, 1)  # = DCGAN's final 4x4 convolution to one channel
         self.apply(dcgan_init)
 
-    def embed(self, x: Tensor) -> Tensor:
-        """The last feature map, flattened: what a projection discriminator projects on."""
-        return self.features(x).flatten(1)
-
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.embed(x)).squeeze(1)
+        return self.head(self.features(x).flatten(1)).squeeze(1)

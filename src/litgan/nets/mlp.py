@@ -60,12 +60,7 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         self.data_shape = tuple(data_shape)
         self.features = nn.Sequential(*_hidden_layers(math.prod(self.data_shape), hidden_dim, num_layers, norm))
-        self.feature_dim = hidden_dim
         self.head = nn.Linear(hidden_dim, 1)
 
-    def embed(self, x: Tensor) -> Tensor:
-        """The last hidden layer, flattened: what a projection discriminator projects on."""
-        return self.features(x.flatten(1))
-
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.embed(x)).squeeze(1)
+        return self.head(self.features(x.flatten(1))).squeeze(1)
