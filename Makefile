@@ -24,7 +24,7 @@ train: $(STAMP) ## train the default model (WGAN-GP on the 8-Gaussian ring); ARG
 test: $(STAMP) ## run the test suite (unit, end-to-end, DDP on 2 CPU processes, notebooks)
 	LITGAN_NOTEBOOK_STEPS=$${LITGAN_NOTEBOOK_STEPS:-40} $(BIN)/python -m pytest tests notebooks --nbmake -q $(ARGS)
 
-bench: $(STAMP) ## speed benchmark against a plain PyTorch loop (minutes; not part of `make test`)
+bench: $(STAMP) ## speed against a plain PyTorch loop, and quality runs (minutes; not part of `make test`)
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q $(ARGS)
 
 lint: $(STAMP) ## ruff checks, formatting check, GitHub workflow schema
