@@ -120,8 +120,9 @@ def test_discriminator_loss_by_hand(compose_config):
     torch.testing.assert_close(loss, expected)
 
 
-def test_generator_loss_by_hand(compose_config):
-    cfg, _, model = build(compose_config)
+@pytest.mark.parametrize("identity_weight", [0.0, 5.0])  # the paper's objective, and with the identity term
+def test_generator_loss_by_hand(compose_config, identity_weight):
+    cfg, _, model = build(compose_config, [f"model.identity_weight={identity_weight}"])
     G, D = model.generator, model.discriminator
     x, labels = torch.rand(3, 3, 32, 32) * 2 - 1, torch.tensor([[1.0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 1, 1]])
     replay = ShardedGenerator(cfg.seed)
@@ -131,7 +132,9 @@ def test_generator_loss_by_hand(compose_config):
     scores, logits = D(fake)
     classification = -(target * F.logsigmoid(logits) + (1 - target) * F.logsigmoid(-logits)).sum() / 3
     reconstruction = (G(fake, labels) - x).abs().mean()
-    torch.testing.assert_close(loss, -scores.mean() + 1 * classification + 10 * reconstruction)
+    identity = (G(x, labels) - x).abs().mean()
+    expected = -scores.mean() + 1 * classification + 10 * reconstruction + identity_weight * identity
+    torch.testing.assert_close(loss, expected)
 
 
 @pytest.mark.parametrize("frozen,moving", [("optimizer_g", "discriminator."), ("optimizer_d", "generator.")])
@@ -155,6 +158,7 @@ def test_the_preset_carries_the_papers_hyperparameters(compose_config):
     cfg = compose_config(["model=stargan"])
     m = cfg.model
     assert (m.n_critic, m.gradient_penalty_weight, m.classification_weight, m.reconstruction_weight) == (5, 10, 1, 10)
+    assert m.identity_weight == 0  # not part of the paper's objective
     assert (m.optimizer_g.lr, list(m.optimizer_g.betas), m.optimizer_d.lr) == (1e-4, [0.5, 0.999], 1e-4)
     assert cfg.loss._target_ == "litgan.losses.WassersteinLoss" and m.scheduler_g.decay_start == 0.5
     assert cfg.architecture.generator.num_blocks == 6 and cfg.data.batch_size == 16

@@ -1,7 +1,7 @@
 """StarGAN (Choi et al. 2018): one generator G(x, c) translating an image to target domain
 labels c, one discriminator with a real/fake head D_src and a domain classifier D_cls; WGAN-GP
 adversarial loss, domain classification (lambda_cls 1) and reconstruction G(G(x, c), c') ~ x
-(lambda_rec 10)."""
+(lambda_rec 10). Optionally CycleGAN's identity term G(x, c_x) ~ x (off in the paper)."""
 
 import inspect
 from collections.abc import Callable, Sequence
@@ -40,6 +40,7 @@ class StarGAN(GAN):
         gradient_penalty_weight: float = 10.0,
         classification_weight: float = 1.0,
         reconstruction_weight: float = 10.0,
+        identity_weight: float = 0.0,
         scheduler_g: Callable[..., Any] | None = None,
         scheduler_d: Callable[..., Any] | None = None,
         seed: int = 0,
@@ -52,6 +53,9 @@ class StarGAN(GAN):
             seed=seed,
         )  # fmt: skip
         self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
+        # Nothing else in the paper's objective asks that content stay: on scenes whose content has
+        # an undoable alternative (a background inverted with the colour) G takes it; this forbids it.
+        self.identity_weight = identity_weight
 
     def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
         if "num_domains" not in inspect.signature(discriminator).parameters:
@@ -117,11 +121,16 @@ class StarGAN(GAN):
         self.log_dict(
             {"train/g_classification": classification.detach(), "train/reconstruction": reconstruction.detach()}
         )
-        return (
+        loss = (
             self.loss.generator(scores)
             + self.classification_weight * classification
             + self.reconstruction_weight * reconstruction
         )
+        if self.identity_weight:
+            identity = F.l1_loss(self.generator(real, labels), real)
+            self.log("train/identity", identity.detach())
+            loss = loss + self.identity_weight * identity
+        return loss
 
     # --- validation and pictures ------------------------------------------------------------
 
