@@ -54,7 +54,7 @@ class StarGAN(GAN):
         )  # fmt: skip
         self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
         # Nothing else in the paper's objective asks that content stay: on scenes whose content has
-        # an undoable alternative (a background inverted with the colour) G takes it; this forbids it.
+        # an undoable alternative (a background inverted with the colour) G takes it; this term penalises that.
         self.identity_weight = identity_weight
 
     def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
