@@ -53,8 +53,8 @@ class StarGAN(GAN):
             seed=seed,
         )  # fmt: skip
         self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
-        # Nothing else in the paper's objective asks that content stay: on scenes whose content has
-        # an undoable alternative (a background inverted with the colour) G takes it; this term penalises that.
+        # The paper's objective never asks that content stay unchanged: where content has a change G
+        # can undo (a background inverted along with the colour), G takes it; this term penalises that.
         self.identity_weight = identity_weight
 
     def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
