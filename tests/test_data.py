@@ -180,7 +180,7 @@ def test_shapes_are_seeded_labelled_and_render_their_attributes():
     # the background attribute sets the corner pixel's brightness
     dark = codes[:, 3] == ATTRIBUTES["background"].index("dark")
     assert (images[dark, :, 0, 0].mean(1) < 0).all() and (images[~dark, :, 0, 0].mean(1) > 0).all()
-    light = ShapesDataModule(num_samples=100, domain="light")
+    light = ShapesDataModule(num_samples=100, background="light")
     light.setup()
     assert (light.train_tensors[2][:, 3] == 1).all()
 

@@ -53,9 +53,15 @@ def test_domain_labels_are_one_hot_groups_and_bits_and_decode_back():
     dm.setup()
     images, labels, codes = dm.train_tensors
     assert dm.domain_groups == [3, 1] and labels.shape == (64, 4)
-    assert torch.equal(labels, encode_domains(codes, ("color", "background")))
+    assert torch.equal(labels, encode_domains(codes, ("color", "size")))
+    assert (codes[:, 3] == ATTRIBUTES["background"].index("dark")).all()  # one background by default
     with pytest.raises(ValueError, match="data.domains must name some of"):
         ShapeDomainsDataModule(domains=("hue",))
+    with pytest.raises(ValueError, match="set data.background=null to translate between backgrounds"):
+        ShapeDomainsDataModule(domains=("color", "background"))
+    both = ShapeDomainsDataModule(domains=("color", "background"), background=None, num_samples=64)
+    both.setup()
+    assert set(both.train_tensors[2][:, 3].tolist()) == {0, 1}
 
 
 def test_generator_reads_the_target_domain_and_discriminator_has_two_heads():
@@ -93,7 +99,7 @@ def test_random_targets_are_valid_labels_and_single_edits_change_one_group(compo
         [[1, 0, 0, 0], [1, 0, 0, 1]],  # to red
         [[0, 1, 0, 0], [0, 1, 0, 1]],  # to green
         [[0, 0, 1, 0], [0, 0, 1, 1]],  # to blue
-        [[1, 0, 0, 1], [0, 0, 1, 0]],  # background flipped
+        [[1, 0, 0, 1], [0, 0, 1, 0]],  # size flipped
     ]
 
 
@@ -230,7 +236,7 @@ def measure(cache: Path, datamodule, batch, outputs) -> dict[str, float]:
 
 def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_ones(compose_config, shape_classifiers):
     """Judged on translations whose truth is known: scenes rendered with the target attributes
-    score (near) 1; returning the input fails every background flip; scrambling shapes loses content."""
+    score (near) 1; returning the input fails every size flip; scrambling shapes loses content."""
     import numpy as np
 
     _, datamodule, model = build(compose_config, ["data.num_val_samples=200", "data.val_batch_size=200"])
@@ -239,7 +245,7 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
     model._grid_images = None
     outputs = model.validation_step((images, labels, codes), 0)
     expected, controlled = datamodule.expected_attributes((images, labels, codes), outputs)
-    assert controlled == ("color", "background")
+    assert controlled == ("color", "size")
     assert model.sample_grid(3).shape == (15, 3, 32, 32)  # the inputs, then one row per edit
 
     def outputs_with(translated):
@@ -256,9 +262,9 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
     assert blurred["translation_success"] > 0.95 and blurred["content_preserved"] > 0.95
 
     identity = measure(shape_classifiers, datamodule, (images, labels, codes), outputs_with(images))
-    # a quarter of the edits ask for the colour the image already has; background flips always fail
+    # a quarter of the edits ask for the colour the image already has; size flips always fail
     assert identity["translation_success"] == pytest.approx(0.25, abs=0.05)
-    assert identity["accuracy_background"] == pytest.approx(0.75, abs=0.05)  # right only where not asked to flip
+    assert identity["accuracy_size"] == pytest.approx(0.75, abs=0.05)  # right only where not asked to flip
     assert (
         identity["accuracy_color"] == pytest.approx(0.25 + 0.75 / 3, abs=0.05) and identity["content_preserved"] > 0.97
     )
@@ -272,7 +278,7 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
         outputs_with(render(scrambled.numpy(), np.random.default_rng(2))),
     )
     assert wrong_shape["translation_success"] > 0.97 and wrong_shape["content_preserved"] < 0.03
-    assert wrong_shape["accuracy_shape"] < 0.03 and wrong_shape["accuracy_size"] > 0.97  # which content was lost
+    assert wrong_shape["accuracy_shape"] < 0.03 and wrong_shape["accuracy_background"] > 0.97  # which content was lost
 
 
 def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifiers, tmp_path):

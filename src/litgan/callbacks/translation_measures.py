@@ -1,7 +1,7 @@
 """How well a translation model does its job on the embedded shapes tasks, judged by classifiers
 of the scenes' own attributes. The datamodule says what each translation should show
 (`expected_attributes`): which attributes the model was asked to set (CycleGAN: the background;
-StarGAN: its domains, e.g. colour and background) and the source's values for the others.
+StarGAN: its domains, e.g. colour and size) and the source's values for the others.
 
     val/translation_success   every asked-for attribute shows its target value
     val/content_preserved     every other attribute (e.g. shape, size) is unchanged

@@ -58,8 +58,7 @@ class ShapesDataModule(InMemoryDataModule):
     """Labelled shape scenes: samples, then the attribute named by `label` as class (for
     `model=cgan`), then all attribute codes (n x 4) for measures of content and translation.
 
-    `domain`: keep only scenes with this background ("dark" / "light"), e.g. one side of an
-    unpaired translation task."""
+    `background`: keep only scenes with this background ("dark" / "light"); null: both."""
 
     def __init__(
         self,
@@ -67,7 +66,7 @@ class ShapesDataModule(InMemoryDataModule):
         num_val_samples: int = 2_000,
         image_size: int = 32,
         label: str = "shape",
-        domain: str | None = None,
+        background: str | None = None,
         data_seed: int = 0,
         batch_size: int = 64,
         batches_per_step: int = 1,
@@ -77,15 +76,15 @@ class ShapesDataModule(InMemoryDataModule):
         super().__init__(batch_size, batches_per_step, val_batch_size, seed)
         if label not in ATTRIBUTES:
             raise ValueError(f"data.label must be one of {list(ATTRIBUTES)}, got {label!r}")
-        if domain is not None and domain not in ATTRIBUTES["background"]:
-            raise ValueError(f"data.domain must be one of {ATTRIBUTES['background']} or null, got {domain!r}")
+        if background is not None and background not in ATTRIBUTES["background"]:
+            raise ValueError(f"data.background must be one of {ATTRIBUTES['background']} or null, got {background!r}")
         self.num_samples, self.num_val_samples = num_samples, num_val_samples
-        self.image_size, self.label, self.domain, self.data_seed = image_size, label, domain, data_seed
+        self.image_size, self.label, self.background, self.data_seed = image_size, label, background, data_seed
         self.data_shape = shape_of(3, image_size)
         self.num_classes = len(ATTRIBUTES[label])
 
     def generate(self, n: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
-        images, codes = make_scenes(n, seed, self.image_size, self.domain)
+        images, codes = make_scenes(n, seed, self.image_size, self.background)
         return images, codes[:, list(ATTRIBUTES).index(self.label)], codes
 
     def make_split(self, split: str) -> tuple[Tensor, ...]:
@@ -118,13 +117,18 @@ def decode_domains(labels: Tensor, domains: Sequence[str]) -> Tensor:
 
 class ShapeDomainsDataModule(ShapesDataModule):
     """The multi-attribute translation task (StarGAN): the attributes named in `domains` are the
-    domains (default colour, one-hot, and background, one bit: like CelebA's hair colour and
-    gender); the others (shape, size, position) are content that must survive translation.
-    Batches: (images, domain labels in {0, 1}, all attribute codes n x 4)."""
+    domains (default colour, one-hot, and size, one bit: edits of the object, like CelebA's hair
+    colour); the others (shape, position) are content that must survive translation.
+    Batches: (images, domain labels in {0, 1}, all attribute codes n x 4).
+
+    `background` (default dark) keeps one background. With both, the background is content the
+    paper's objective lets G change: inverting it is real and undone by the reconstruction, and G
+    takes that route. Set null to have both (then `background` may also be a domain)."""
 
     def __init__(
         self,
-        domains: Sequence[str] = ("color", "background"),
+        domains: Sequence[str] = ("color", "size"),
+        background: str | None = "dark",
         num_samples: int = 10_000,
         num_val_samples: int = 1_000,
         image_size: int = 32,
@@ -135,18 +139,23 @@ class ShapeDomainsDataModule(ShapesDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(
-            num_samples, num_val_samples, image_size, label="shape", data_seed=data_seed, batch_size=batch_size,
-            batches_per_step=batches_per_step, val_batch_size=val_batch_size, seed=seed,
+            num_samples, num_val_samples, image_size, label="shape", background=background, data_seed=data_seed,
+            batch_size=batch_size, batches_per_step=batches_per_step, val_batch_size=val_batch_size, seed=seed,
         )  # fmt: skip
         unknown = [name for name in domains if name not in ATTRIBUTES]
         if unknown or not domains:
             raise ValueError(f"data.domains must name some of {list(ATTRIBUTES)}, got {list(domains)}")
+        if background is not None and "background" in domains:
+            raise ValueError(
+                f"data.domains includes background, but data.background={background} keeps only one; "
+                f"set data.background=null to translate between backgrounds."
+            )
         self.domains = tuple(domains)
         self.domain_groups = domain_groups_of(self.domains)
         self.num_classes = None  # the labels are domain vectors, not one class
 
     def generate(self, n: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
-        images, codes = make_scenes(n, seed, self.image_size)
+        images, codes = make_scenes(n, seed, self.image_size, self.background)
         return images, encode_domains(codes, self.domains), codes
 
     def expected_attributes(
