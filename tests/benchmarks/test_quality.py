@@ -33,3 +33,16 @@ def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
           f"within-class std {spread:.3f} (data {real_spread:.3f}), fid_domain {metrics['val/fid_domain']:.2f}")  # fmt: skip
     assert metrics["val/class_accuracy"] >= 0.9  # the classifier itself scores 0.95 on held-out real digits
     assert spread >= 0.6 * real_spread
+
+
+def test_stargan_sets_colour_and_size_and_keeps_the_shape(tmp_path):
+    """On the embedded scenes StarGAN must do both halves of its job: show the asked-for colour and
+    size, and keep the input's shape (chance: 1/3). About 15 minutes on 2 CPU cores."""
+    overrides = ["model=stargan", "trainer.max_steps=2000", "trainer.val_check_interval=2000"]
+    overrides += ["architecture.generator.features=32", "architecture.discriminator.features=32"]
+    overrides += ["logger=csv", "~callbacks.progress_bar"]
+    metrics = train(compose_train_config(overrides, tmp_path))
+    print(f"stargan shape_domains 2,000 steps: translation success {metrics['val/translation_success']:.3f}, "
+          f"content preserved {metrics['val/content_preserved']:.3f}, cycle error {metrics['val/cycle_error']:.3f}")  # fmt: skip
+    assert metrics["val/translation_success"] >= 0.95
+    assert metrics["val/content_preserved"] >= 0.45
