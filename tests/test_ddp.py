@@ -13,6 +13,11 @@ from tests.test_stargan import stargan_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS, PER_RANK_BATCH = 6, 8
+# StarGAN's tiny test generator instance-normalises near-constant feature maps (the constant
+# domain planes, the plain background), which magnifies float32 summation-order noise, and that
+# differs between 1 and 2 processes, into differences of 1e-4 within six steps (on some seeds).
+# In float64 the two runs agree to 1e-13, so any difference left there is a real one.
+FLOAT64 = "trainer.precision=64-true"
 
 
 def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProcess:
@@ -41,7 +46,7 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
 )
 def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name, ddp):
     overrides = (
-        [*stargan_overrides(STEPS), "~callbacks.translation_measures"]
+        [*stargan_overrides(STEPS), "~callbacks.translation_measures", FLOAT64]
         if model_name == "stargan"
         else tiny_overrides(steps=STEPS)
     )
@@ -74,13 +79,6 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
     rank0, rank1 = (torch.load(tmp_path / "ddp_params" / f"rank{r}.pt") for r in (0, 1))
     single = torch.load(tmp_path / "single_params" / "rank0.pt")
     assert rank0.keys() == single.keys() and any(k.startswith("generator") for k in rank0)
-    if model_name == "stargan":
-        # The centre taps of G's first convolution on the constant domain planes add a constant
-        # per channel that instance norm removes: their true gradient is 0, G's output does not
-        # depend on them, and Adam turns the float noise of that 0 into steps of about lr, which
-        # differ between 1 and 2 processes. Every other parameter must match.
-        for params in (rank0, rank1, single):
-            params["generator.net.1.weight"][:, 3:, 3, 3] = 0
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), f"{name} differs between ranks"
         torch.testing.assert_close(
