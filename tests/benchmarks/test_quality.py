@@ -37,7 +37,7 @@ def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
 
 def test_stargan_sets_colour_and_size_and_keeps_the_shape(tmp_path):
     """On the embedded scenes StarGAN must do both halves of its job: show the asked-for colour and
-    size, and keep the input's shape (chance: 1/3). About 15 minutes on 2 CPU cores."""
+    size, and keep the input's shape (chance: 1/3). About 10 minutes on 2 CPU cores."""
     overrides = ["model=stargan", "trainer.max_steps=2000", "trainer.val_check_interval=2000"]
     overrides += ["architecture.generator.features=32", "architecture.discriminator.features=32"]
     overrides += ["logger=csv", "~callbacks.progress_bar"]
