@@ -155,7 +155,7 @@ class ShapeDomainsDataModule(ShapesDataModule):
         self.num_classes = None  # the labels are domain vectors, not one class
 
     def generate(self, n: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
-        images, codes = make_scenes(n, seed, self.image_size, self.background)
+        images, _, codes = super().generate(n, seed)
         return images, encode_domains(codes, self.domains), codes
 
     def expected_attributes(
