@@ -4,6 +4,9 @@ import hydra
 from omegaconf import DictConfig
 
 from litgan.train import train
+from litgan.utils.resolvers import register_resolvers
+
+register_resolvers()  # before Hydra composes: the run folder name uses them
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")

@@ -44,3 +44,32 @@ def straight_and_resumed(compose_config, overrides: list[str], steps: int, check
     fit(steps // 2, [ModelCheckpoint(dirpath=checkpoint_dir, every_n_train_steps=steps // 2, filename="half")])
     resumed, _ = fit(steps, ckpt_path=str(checkpoint_dir / "half.ckpt"))
     return straight, trainer, resumed
+
+
+class RecordJobPerRank(Callback):
+    """When training starts, every process writes what its job trains with to
+    `<run folder>/job_rank<R>.json`: which process, which seed and learning rate."""
+
+    def on_train_start(self, trainer, pl_module):
+        import json
+
+        run_config = pl_module.hparams.run_config
+        record = {
+            "rank": trainer.global_rank,
+            "world_size": trainer.world_size,
+            "seed": run_config["seed"],
+            "lr_g": trainer.optimizers[0].param_groups[0]["lr"],
+        }
+        path = Path(trainer.default_root_dir) / f"job_rank{trainer.global_rank}.json"
+        path.write_text(json.dumps(record))
+
+
+class FailAtStep(Callback):
+    """Raises when the generator reaches `step`: a run that ends on an error."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        if trainer.global_step == self.step:
+            raise RuntimeError(f"planned failure at generator step {self.step}")

@@ -293,7 +293,7 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, cla
 
 
 def test_best_so_far_follows_the_direction_of_each_metric():
-    from litgan.metrics.image_quality import metric_directions
+    from litgan.metrics.directions import metric_directions
 
     names = ["val/fid", "val/fid_domain", "val/kid", "val/is", "val/precision", "val/recall", "val/class_accuracy"]
     assert metric_directions(dict.fromkeys(names, 0.0)) == dict(zip(names, ["min"] * 3 + ["max"] * 4))

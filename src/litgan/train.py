@@ -2,6 +2,7 @@
 the metrics (the one named `optimized_metric` is what Hydra sweepers minimise)."""
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -9,9 +10,10 @@ import lightning as L
 from lightning import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.loggers import Logger
 from lightning.pytorch.strategies import DDPStrategy
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from litgan.utils.wandb_mode import choose_wandb_mode
+from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
+from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +56,45 @@ def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logge
     return trainer
 
 
+def checkpoint_to_resume(cfg: DictConfig) -> str | None:
+    """`ckpt_path`, or else this run folder's own last checkpoint: a job restarted in its folder
+    (a SLURM requeue after preemption or timeout) continues where it stopped."""
+    if cfg.get("ckpt_path"):
+        return cfg.ckpt_path
+    last = (
+        Path(cfg.callbacks.last_checkpoint.dirpath) / "last.ckpt"
+        if cfg.get("callbacks", {}).get("last_checkpoint")
+        else None
+    )
+    if cfg.get("auto_resume") and last is not None and last.is_file():
+        log.info("Resuming from %s, left by an earlier start of this job.", last)
+        return str(last)
+    return None
+
+
+def identify_wandb_run(cfg: DictConfig, ckpt_path: str | None) -> None:
+    """Fill in what the W&B config leaves open: the run id a resumed checkpoint was logged
+    under (an explicit `logger.wandb.id` wins), the sweep as the group, the job's overrides as
+    the name."""
+    wandb_cfg = cfg.get("logger", {}).get("wandb")
+    if not wandb_cfg:
+        return
+    with open_dict(wandb_cfg):
+        if wandb_cfg.get("id") is None and ckpt_path:
+            wandb_cfg.id = stored_wandb_id(ckpt_path)
+        wandb_cfg.group = wandb_cfg.get("group") or sweep_name()
+        wandb_cfg.name = wandb_cfg.get("name") or job_name()
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     choose_wandb_mode()
+    ckpt_path = checkpoint_to_resume(cfg)
+    identify_wandb_run(cfg, ckpt_path)
 
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
     model = build_model(cfg, datamodule)
-    # the checkpoint carries the config it was trained with, so eval.py can rebuild it anywhere
-    model.save_hyperparameters({"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False)
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
     if cfg.get("metrics"):  # the image-quality metric callback chosen by metrics=
         callbacks.append(hydra.utils.instantiate(cfg.metrics))
@@ -70,10 +102,20 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer = make_trainer(cfg, callbacks, loggers)
 
     config = OmegaConf.to_container(cfg, resolve=True)
-    for logger in trainer.loggers:
-        logger.log_hyperparams(config)
-
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    try:
+        for logger in trainer.loggers:
+            logger.log_hyperparams(config)  # starts the W&B run
+            if isinstance(logger, WandbLogger) and logger.version:
+                with open_dict(cfg):
+                    cfg.logger.wandb.id = logger.version  # so that the checkpoints know their run
+        # the checkpoint carries the config it was trained with, so eval.py can rebuild it anywhere
+        model.save_hyperparameters({"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False)
+        with ddp_processes_run_this_job():
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except BaseException:
+        for logger in trainer.loggers:  # a run that failed before fit: Lightning marks the others
+            logger.finalize("failed")
+        raise
 
     metrics = {name: value.item() for name, value in trainer.callback_metrics.items()}
     for checkpoint in trainer.checkpoint_callbacks:

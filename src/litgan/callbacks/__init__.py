@@ -1,13 +1,22 @@
-"""Callbacks: sample plots and toy-data metrics, logged to every active logger."""
+"""Callbacks: checkpoints, progress, sample plots and metrics, logged to every active logger."""
 
 import warnings
 
+from litgan.callbacks.checkpoints import LastCheckpoint
 from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
+from litgan.callbacks.progress import StepProgressBar
 from litgan.callbacks.samples import SamplePlots
 from litgan.callbacks.translation_measures import TranslationMeasures
 
-__all__ = ["ImageQualityMetrics", "ModeCoverageCallback", "SamplePlots", "TranslationMeasures"]
+__all__ = [
+    "ImageQualityMetrics",
+    "LastCheckpoint",
+    "ModeCoverageCallback",
+    "SamplePlots",
+    "StepProgressBar",
+    "TranslationMeasures",
+]
 
 # ModelCheckpoint(every_n_train_steps) warns under manual optimisation that it saves the state
 # after the optimiser steps: that is the state litgan resumes from, on purpose.

@@ -10,8 +10,9 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
+from litgan.metrics.directions import metric_directions
 from litgan.metrics.domain_classifier import load_or_train
-from litgan.metrics.image_quality import ImageQuality, metric_directions
+from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
 from litgan.utils.random import ShardedGenerator

@@ -23,7 +23,7 @@ def log_png(trainer: Trainer, key: str, path: Path) -> None:
     """Send a saved PNG to the loggers that store images (W&B, TensorBoard)."""
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
-            logger.log_image(key=key, images=[str(path)], step=trainer.global_step)
+            logger.log_image(key=key, images=[str(path)])  # in the row of this validation's metrics
         elif isinstance(logger, TensorBoardLogger):
             image = np.asarray(Image.open(path).convert("RGB"))
             logger.experiment.add_image(key, image, trainer.global_step, dataformats="HWC")

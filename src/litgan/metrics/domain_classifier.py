@@ -7,7 +7,6 @@ score class-conditional samples. Training is deterministic, takes seconds on a C
 
 import hashlib
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from lightning import LightningDataModule
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torchvision.transforms.functional import gaussian_blur
+
+from litgan.utils.files import atomic_save
 
 log = logging.getLogger(__name__)
 VERSION = "1"  # bump when the architecture or the training recipe changes: invalidates caches
@@ -98,10 +99,7 @@ def load_or_train(
         model.load_state_dict(saved["state_dict"])
         return model.eval().requires_grad_(False), saved["val_accuracy"]
     model, val_accuracy = train_classifier(datamodule, blur=blur)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")  # one per process: DDP ranks train at the same time
-    torch.save({"state_dict": model.state_dict(), "val_accuracy": val_accuracy}, partial)
-    partial.replace(path)  # atomic: concurrent runs never read a half-written file
+    atomic_save({"state_dict": model.state_dict(), "val_accuracy": val_accuracy}, path)
     log.info("Trained the domain classifier (held-out accuracy %.4f), cached at %s", val_accuracy, path)
     return model, val_accuracy
 

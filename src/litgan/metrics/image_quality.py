@@ -5,7 +5,6 @@ samples) and their synchronisation across processes; each metric is handed featu
 `PrecomputedFeatures` instead of running its own copy of the network."""
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -101,9 +100,3 @@ class ImageQuality(nn.Module):
             features, logits = extractor(images.to(device))
             self.update(features, logits, real=False)
         return self.compute(seed)
-
-
-def metric_directions(values: dict[str, Any]) -> dict[str, str]:
-    """Which way is better for each metric: used for the best-so-far values."""
-    higher = ("is", "precision", "recall", "class_accuracy")
-    return {name: "max" if name.rsplit("/", 1)[-1].removesuffix("_domain") in higher else "min" for name in values}

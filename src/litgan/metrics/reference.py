@@ -10,6 +10,7 @@ from torch import Tensor
 
 from litgan.data.base import GANDataModule
 from litgan.metrics.image_quality import FeatureExtractor
+from litgan.utils.files import atomic_save
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,6 @@ def load_or_compute_reference(path: Path, compute) -> Tensor:
         log.info("Reference features: cache hit %s", path)
         return torch.load(path, weights_only=True)
     features = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    torch.save(features, partial)
-    partial.replace(path)
+    atomic_save(features, path)
     log.info("Reference features: computed %d and cached them at %s", len(features), path)
     return features

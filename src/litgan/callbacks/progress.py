@@ -1,0 +1,31 @@
+"""A progress bar that counts generator steps toward `trainer.max_steps`."""
+
+from typing import Any
+
+from lightning import LightningModule, Trainer
+from lightning.pytorch.callbacks import RichProgressBar
+
+
+class StepProgressBar(RichProgressBar):
+    """One bar for the whole run. litgan's runs are bounded by `trainer.max_steps` with
+    `max_epochs=-1`, and an epoch of resampled in-memory data means nothing, so Lightning's
+    per-epoch bar ("Epoch 64/-2") says nothing about how far the run is."""
+
+    @property
+    def total_train_batches(self) -> int | float:
+        max_steps = self.trainer.max_steps
+        return max_steps if max_steps and max_steps > 0 else super().total_train_batches
+
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self.train_progress_bar_id is None:  # create the bar once, never reset it per epoch
+            super().on_train_epoch_start(trainer, pl_module)
+
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        self._update(self.train_progress_bar_id, trainer.global_step)
+        self.refresh()
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        return "Generator steps"

@@ -1,0 +1,113 @@
+"""Lightning's W&B logger, made to hold up in sweeps, restarts and resumed runs."""
+
+import logging
+import netrc
+import os
+from collections.abc import Mapping
+from numbers import Number
+from pathlib import Path
+from typing import Any
+
+import torch
+import wandb
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
+from lightning.pytorch.loggers.logger import rank_zero_experiment
+from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
+
+from litgan.metrics.directions import higher_is_better
+
+log = logging.getLogger(__name__)
+
+
+def has_wandb_credentials() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc(Path.home() / ".netrc").authenticators("api.wandb.ai") is not None
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+
+
+def choose_wandb_mode() -> str:
+    """Respect an explicit WANDB_MODE; otherwise online with credentials, offline without."""
+    if "WANDB_MODE" not in os.environ:
+        os.environ["WANDB_MODE"] = "online" if has_wandb_credentials() else "offline"
+    return os.environ["WANDB_MODE"]
+
+
+class WandbLogger(LightningWandbLogger):
+    """One W&B run per training job:
+
+    - W&B's own step is Lightning's logging step (`trainer/global_step`, counting generator
+      steps), so a run resumed from a checkpoint continues its history after the checkpoint's
+      step: W&B drops rows whose step is below the last one, where Lightning's logger would
+      append them again. Values logged without a step (sample images) join the last row.
+    - The run is finished when training ends (marked failed when it ends on an error), so
+      the next job of a multirun, or the next `train()` in a notebook, opens a run of its own.
+    - The summary holds the last (`val/x`) and the best (`val/x_best`) value of every `val/*`
+      metric, and the path of the best checkpoint.
+    - An id that W&B refuses to resume starts a new run that records the old id in its config.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._best: dict[str, float] = {}
+        self._checkpoints: list[ModelCheckpoint] = []
+        self._finished = False
+        self._step = 0  # the last step logged
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> Any:
+        if self._experiment is None and self._id is not None:
+            try:
+                return super().experiment
+            except wandb.Error as error:
+                refused = self._id
+                rank_zero_warn(
+                    f"W&B run {refused!r} cannot be resumed ({error}); starting a new run whose config records "
+                    f"resumed_from_wandb_id={refused}."
+                )
+                self._id = self._wandb_init["id"] = None
+                self._wandb_init["config"] = {**self._wandb_init.get("config", {}), "resumed_from_wandb_id": refused}
+        return super().experiment
+
+    @rank_zero_only
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        for name, value in metrics.items():
+            if name.startswith("val/") and isinstance(value, Number) and not name.endswith(("_best", "_std")):
+                better = max if higher_is_better(name) else min
+                # a resumed run's summary (online) holds the best of the parts before
+                earlier = self._best.get(name, self.experiment.summary.get(f"{name}_best", value))
+                self._best[name] = better(value, earlier if isinstance(earlier, Number) else value)
+                # beside the last value, which stays under `name` for W&B Sweeps to read
+                self.experiment.summary[f"{name}_best"] = self._best[name]
+        if step is None:  # e.g. images: they join the row of the metrics logged last
+            step = self._step
+        self._step = max(self._step, step)
+        self.experiment.log({**metrics, "trainer/global_step": step}, step=step)
+
+    def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
+        super().after_save_checkpoint(checkpoint_callback)
+        if checkpoint_callback not in self._checkpoints:
+            self._checkpoints.append(checkpoint_callback)
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        if self._experiment is None or self._finished:
+            return
+        super().finalize(status)  # uploads the checkpoints as artifacts when log_model is set
+        for checkpoint in self._checkpoints:
+            if checkpoint.monitor and checkpoint.best_model_path:
+                self._experiment.summary["best_model_path"] = checkpoint.best_model_path
+        self._experiment.finish(exit_code=0 if status == "success" else 1)
+        self._finished = True
+
+
+def stored_wandb_id(ckpt_path: str | Path) -> str | None:
+    """The W&B run id a litgan checkpoint was trained under (None for runs without W&B)."""
+    # mmap: only the small config is read, not the tensors
+    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)
+    run_config = checkpoint.get("hyper_parameters", {}).get("run_config") or {}
+    return ((run_config.get("logger") or {}).get("wandb") or {}).get("id")
