@@ -30,3 +30,29 @@ def test_dcgan_shapes(shape, norm):
 def test_dcgan_refuses_shapes_it_cannot_make(shape):
     with pytest.raises(ValueError, match=r"architecture=dcgan works on square images .* " + r"shape \("):
         DCGANGenerator(shape)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["model=sngan", "architecture=mlp"],
+        ["model=sngan", "architecture=dcgan", "data=digits", "architecture.discriminator.features=8",
+         "architecture.generator.features=8"],
+        ["model=cgan", "model.spectral_norm=true", "architecture=dcgan", "data=digits",
+         "architecture.discriminator.features=8", "architecture.generator.features=8"],
+    ],
+    ids=["sngan-mlp", "sngan-dcgan", "cgan-dcgan"],
+)  # fmt: skip
+def test_spectral_norm_keeps_every_discriminator_weight_at_unit_spectral_norm(compose_config, overrides):
+    from litgan.nets.layers import WEIGHTED
+    from tests.test_training import fit
+
+    cfg = compose_config([*overrides, "trainer.max_steps=8", "data.batch_size=16"])
+    _, model = fit(cfg)
+    model.eval()  # the weights as the last power iterations left them
+    layers = [m for m in model.discriminator.modules() if isinstance(m, WEIGHTED)]
+    assert layers and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    for layer in layers:
+        sigma = torch.linalg.matrix_norm(layer.weight.detach().flatten(1), ord=2)
+        assert sigma == pytest.approx(1.0, abs=0.1), layer
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.generator.modules())

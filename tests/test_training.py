@@ -47,12 +47,15 @@ def test_n_critic_updates_per_generator_update_and_max_steps_counts_generator_up
     assert trainer.global_step == 7 and model.critic_updates == 7 * n_critic
 
 
-def test_each_critic_update_gets_its_own_real_minibatch(compose_config):
-    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=1)])
+@pytest.mark.parametrize("n_critic", [5, 3])
+def test_each_critic_update_gets_its_own_real_minibatch(compose_config, n_critic):
+    """n_critic has one source, the model: the datamodule takes it from there."""
+    cfg = compose_config(["model=wgan_gp", f"model.n_critic={n_critic}", *tiny_overrides(steps=1)])
     datamodule = instantiate(cfg.data)
+    build_model(cfg, datamodule)
     datamodule.setup()
     batch = next(iter(datamodule.train_dataloader()))
-    assert batch[0].shape == (16 * 5, 2)
+    assert batch[0].shape == (16 * n_critic, 2)
 
 
 def test_weight_clipping_keeps_the_critic_in_the_box(compose_config):

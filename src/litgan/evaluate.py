@@ -16,6 +16,7 @@ from litgan.callbacks.samples import image_grid, scatter_plot
 from litgan.callbacks.translation_measures import TranslationMeasures
 from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
+from litgan.models.base import Capability
 from litgan.train import build_model
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             "data": train_cfg.data._target_,
             "seed": cfg.seed,
         }
-        if not model.latent_dim:
+        if Capability.TRANSLATE in model.capabilities:
             return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
         fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
         torch.save(fake, output_dir / "samples.pt")

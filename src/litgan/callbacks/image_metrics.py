@@ -15,13 +15,14 @@ from litgan.metrics.domain_classifier import load_or_train
 from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
+from litgan.models.base import AdversarialModel, Capability
 from litgan.utils.random import ShardedGenerator
 
 log = logging.getLogger(__name__)
 
 
-def refuse_translation_models(model: LightningModule) -> None:
-    if not model.latent_dim:
+def refuse_translation_models(model: AdversarialModel) -> None:
+    if Capability.SAMPLE not in model.capabilities:
         raise ValueError(
             f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
             "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
@@ -180,7 +181,7 @@ class ImageQualityMetrics(Callback):
         was_training = pl_module.generator.training
         pl_module.generator.eval()
         # conditional models: how often the domain classifier recognises the class each sample was asked for
-        conditional = self.feature_extractor == "domain" and hasattr(pl_module, "num_classes")
+        conditional = self.feature_extractor == "domain" and Capability.CONDITION in pl_module.capabilities
         accuracy = MulticlassAccuracy(pl_module.num_classes, average="micro").to(device) if conditional else None
 
         def fakes():

@@ -46,7 +46,8 @@ def image_grid(images: Tensor, path: Path, nrow: int) -> None:
 
 
 class SamplePlots(Callback):
-    """Models with a `sample_grid(columns)` method (conditional, translation) lay out their own grid."""
+    """Points: a scatter of the validation samples over the real ones. Images: the model's own
+    grid (`sample_grid`: samples from fixed noise, class rows, translations, ...)."""
 
     def __init__(self, output_dir: str, num_samples: int = 1000, grid_rows: int = 8) -> None:
         self.output_dir = Path(output_dir)
@@ -80,8 +81,6 @@ class SamplePlots(Callback):
         path = self.output_dir / f"samples_step{trainer.global_step:07d}.png"
         if fake.dim() == 2 and fake.shape[1] == 2:
             scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
-        elif hasattr(pl_module, "sample_grid"):  # the model's own layout: class rows, translations ...
-            image_grid(pl_module.sample_grid(self.grid_rows).cpu(), path, nrow=self.grid_rows)
         else:
-            image_grid(fake[: self.grid_rows**2], path, nrow=self.grid_rows)
+            image_grid(pl_module.sample_grid(self.grid_rows).cpu(), path, nrow=self.grid_rows)
         log_png(trainer, "val/samples", path)

@@ -29,7 +29,7 @@ class TranslationMeasures(Callback):
         self.means = {name: MeanMetric() for name in names}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if not hasattr(trainer.datamodule, "expected_attributes"):
+        if not trainer.datamodule.knows_attributes:
             rank_zero_info("TranslationMeasures: only the embedded shapes tasks have ground truth; not measuring.")
             return
         size = trainer.datamodule.image_size

@@ -1,6 +1,7 @@
 """What every litgan datamodule provides: the sample shape the nets are built for, training
 batches holding `batches_per_step` minibatches (one per critic update), and validation data."""
 
+import enum
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,14 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from litgan.data.in_memory import InMemoryBatches
 
 
+class TrainingData(enum.Enum):
+    """What a model trains on (its `trains_on`), matched against what a datamodule `provides`."""
+
+    SAMPLES = "one dataset"
+    UNPAIRED_DOMAINS = "two unpaired image domains"
+    DOMAIN_LABELS = "images labelled with attribute domains"
+
+
 class GANDataModule(LightningDataModule):
     data_shape: tuple[int, ...]
     num_classes: int | None = None
@@ -20,13 +29,25 @@ class GANDataModule(LightningDataModule):
     # (StarGAN) given as group sizes: 1 = a binary attribute, k > 1 = k exclusive values, one-hot
     unpaired_domains: bool = False
     domain_groups: list[int] | None = None
+    # embedded translation tasks whose scenes' attributes are known: they implement
+    # `expected_attributes(batch, outputs)`, which the translation measures read
+    knows_attributes: bool = False
 
-    def __init__(self, batch_size: int, batches_per_step: int = 1, val_batch_size: int = 500, seed: int = 0) -> None:
+    def __init__(self, batch_size: int, val_batch_size: int = 500, seed: int = 0) -> None:
         super().__init__()
         self.batch_size = batch_size
-        self.batches_per_step = batches_per_step
+        # minibatches per training batch, one per critic update: the model's n_critic, which
+        # train.build_model hands over (its one source)
+        self.batches_per_step = 1
         self.val_batch_size = val_batch_size
         self.seed = seed
+
+    def provides(self, kind: TrainingData) -> bool:
+        if kind == TrainingData.UNPAIRED_DOMAINS:
+            return self.unpaired_domains
+        if kind == TrainingData.DOMAIN_LABELS:
+            return bool(self.domain_groups)
+        return not self.unpaired_domains
 
     def fingerprint(self, split: str) -> str:
         """A key that changes whenever the samples of `split` change (for cached reference statistics)."""
@@ -82,12 +103,11 @@ class FileDataModule(GANDataModule):
     def __init__(
         self,
         batch_size: int,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        super().__init__(batch_size, val_batch_size, seed)
         self.num_workers = num_workers
 
     def make_dataset(self, split: str) -> Dataset:

@@ -69,12 +69,11 @@ class CelebADataModule(FileDataModule):
         crop: int = 178,
         val_count: int = 2000,
         batch_size: int = 16,
-        batches_per_step: int = 1,
         val_batch_size: int = 64,
         seed: int = 0,
         num_workers: int = 2,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers)
         groups = [[entry] if isinstance(entry, str) else list(entry) for entry in attributes]
         self.root, self.crop, self.val_count = Path(root), crop, val_count
         self.attributes = tuple(name for group in groups for name in group)

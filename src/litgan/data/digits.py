@@ -20,11 +20,10 @@ class DigitsDataModule(InMemoryDataModule):
         image_size: int = 32,
         val_fraction: float = 0.2,
         batch_size: int = 64,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        super().__init__(batch_size, val_batch_size, seed)
         self.image_size = image_size
         self.val_fraction = val_fraction
         self.data_shape = shape_of(1, image_size)

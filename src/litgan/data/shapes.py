@@ -69,11 +69,10 @@ class ShapesDataModule(InMemoryDataModule):
         background: str | None = None,
         data_seed: int = 0,
         batch_size: int = 64,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        super().__init__(batch_size, val_batch_size, seed)
         if label not in ATTRIBUTES:
             raise ValueError(f"data.label must be one of {list(ATTRIBUTES)}, got {label!r}")
         if background is not None and background not in ATTRIBUTES["background"]:
@@ -125,6 +124,8 @@ class ShapeDomainsDataModule(ShapesDataModule):
     paper's objective lets G change: inverting it is real and undone by the reconstruction, and G
     takes that route. Set null to have both (then `background` may also be a domain)."""
 
+    knows_attributes = True
+
     def __init__(
         self,
         domains: Sequence[str] = ("color", "size"),
@@ -134,13 +135,12 @@ class ShapeDomainsDataModule(ShapesDataModule):
         image_size: int = 32,
         data_seed: int = 0,
         batch_size: int = 16,
-        batches_per_step: int = 1,
         val_batch_size: int = 250,
         seed: int = 0,
     ) -> None:
         super().__init__(
             num_samples, num_val_samples, image_size, label="shape", background=background, data_seed=data_seed,
-            batch_size=batch_size, batches_per_step=batches_per_step, val_batch_size=val_batch_size, seed=seed,
+            batch_size=batch_size, val_batch_size=val_batch_size, seed=seed,
         )  # fmt: skip
         unknown = [name for name in domains if name not in ATTRIBUTES]
         if unknown or not domains:

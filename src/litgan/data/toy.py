@@ -38,11 +38,10 @@ class ToyDataModule(InMemoryDataModule):
         std: float | None = None,
         data_seed: int = 0,
         batch_size: int = 256,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        super().__init__(batch_size, val_batch_size, seed)
         if distribution == "ring":
             self.modes, default_std = ring_modes(), 0.01
         elif distribution == "grid":

@@ -18,6 +18,7 @@ class UnpairedShapesDataModule(InMemoryDataModule):
     Batches: (a, b, attributes of a, attributes of b)."""
 
     unpaired_domains = True
+    knows_attributes = True
 
     def __init__(
         self,
@@ -26,11 +27,10 @@ class UnpairedShapesDataModule(InMemoryDataModule):
         image_size: int = 32,
         data_seed: int = 0,
         batch_size: int = 1,
-        batches_per_step: int = 1,
         val_batch_size: int = 100,
         seed: int = 0,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed)
+        super().__init__(batch_size, val_batch_size, seed)
         self.num_samples, self.num_val_samples, self.image_size, self.data_seed = (
             num_samples,
             num_val_samples,
@@ -82,12 +82,11 @@ class UnpairedFolderDataModule(FileDataModule):
         channels: int = 3,
         image_size: int = 64,
         batch_size: int = 1,
-        batches_per_step: int = 1,
         val_batch_size: int = 16,
         seed: int = 0,
         num_workers: int = 2,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers)
         self.root = root
         self.data_shape = shape_of(channels, image_size)
 

@@ -65,12 +65,11 @@ class TorchvisionDataModule(FileDataModule):
         root: str,
         image_size: int = 32,
         batch_size: int = 64,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers)
         if name not in TORCHVISION_SETS:
             raise ValueError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
         self.name, self.root, self.image_size = name, root, image_size
@@ -136,12 +135,11 @@ class ImageFolderDataModule(FileDataModule):
         image_size: int = 64,
         val_every: int = 10,
         batch_size: int = 64,
-        batches_per_step: int = 1,
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
     ) -> None:
-        super().__init__(batch_size, batches_per_step, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers)
         self.root, self.val_every = root, val_every
         self.data_shape = shape_of(channels, image_size)
 

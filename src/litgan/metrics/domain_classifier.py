@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torchvision.transforms.functional import gaussian_blur
 
+from litgan.data.base import InMemoryDataModule
 from litgan.utils.files import atomic_save
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def blur_and_noise(images: Tensor, generator: torch.Generator) -> Tensor:
 def load_or_train(
     datamodule: LightningDataModule, cache_dir: str | Path, blur: bool = False
 ) -> tuple[DomainClassifier, float]:
-    if getattr(datamodule, "num_classes", None) is None or not hasattr(datamodule, "split_tensors"):
+    if not isinstance(datamodule, InMemoryDataModule) or datamodule.num_classes is None:
         raise ValueError(
             f"The domain feature extractor needs an embedded labelled dataset (data=digits); "
             f"{type(datamodule).__name__} is not one. Use metrics=inception instead."

@@ -1,8 +1,19 @@
-"""LightningModules, one per model family."""
+"""LightningModules, one per model family, on one base (`base.AdversarialModel`)."""
 
+from litgan.data.base import TrainingData
+from litgan.models.base import AdversarialModel, Capability, CriticTerms
 from litgan.models.cgan import ConditionalGAN
 from litgan.models.cyclegan import CycleGAN
 from litgan.models.gan import GAN
 from litgan.models.stargan import StarGAN
 
-__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "StarGAN"]
+__all__ = [
+    "AdversarialModel",
+    "Capability",
+    "ConditionalGAN",
+    "CriticTerms",
+    "CycleGAN",
+    "GAN",
+    "StarGAN",
+    "TrainingData",
+]

@@ -2,11 +2,15 @@
 `GAN`, each term conditioned on the class y, which both nets take as an input."""
 
 from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.optim import Optimizer
 
-from litgan.losses import gradient_penalty
+from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.models.base import Capability, CriticTerms
 from litgan.models.gan import GAN
 from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 
@@ -15,21 +19,29 @@ class ConditionalGAN(GAN):
     """Real minibatches carry labels; fakes are generated for the same labels in the critic step
     and for uniformly drawn labels in the generator step."""
 
-    def build_nets(
+    capabilities = Capability.SAMPLE | Capability.CONDITION
+
+    def __init__(
         self,
         generator: Callable[..., nn.Module],
         discriminator: Callable[..., nn.Module],
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Optimizer],
+        optimizer_d: Callable[..., Optimizer],
         data_shape: Sequence[int],
         num_classes: int | None,
-    ) -> tuple[nn.Module, nn.Module]:
+        **training: Any,
+    ) -> None:
         if not num_classes:
             raise ValueError(
                 "model=cgan needs a labelled dataset (data=digits, mnist, fashion_mnist or cifar10); this one has no labels."
             )
-        self.num_classes = num_classes
-        return ConditionalGenerator(generator, data_shape, num_classes), ConditionalDiscriminator(
-            discriminator, data_shape, num_classes
+        conditional_generator = partial(ConditionalGenerator, generator, num_classes=num_classes)
+        conditional_discriminator = partial(ConditionalDiscriminator, discriminator, num_classes=num_classes)
+        super().__init__(
+            conditional_generator, conditional_discriminator, loss, optimizer_g, optimizer_d, data_shape, **training
         )
+        self.num_classes = num_classes
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Without labels: classes in turn (0, 1, ..., C-1, 0, ...), so every class is represented."""
@@ -54,7 +66,7 @@ class ConditionalGAN(GAN):
         labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(columns)
         return self.sample(z.repeat(self.num_classes, 1), labels)
 
-    def critic_loss(self, real: Tensor, *labels: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    def critic_loss(self, real: Tensor, *labels: Tensor) -> CriticTerms:
         y = labels[0]  # the class; further label tensors (e.g. all attributes) are not used here
         fake = self.generator(self.random.randn(len(real), self.latent_dim), y)
         real_scores, fake_scores = self.discriminator(real, y), self.discriminator(fake, y)
@@ -63,4 +75,4 @@ class ConditionalGAN(GAN):
         if self.gradient_penalty_weight:
             gp = gradient_penalty(lambda x: self.discriminator(x, y), real, fake, self.random.rand(len(real)))
             loss = loss + self.gradient_penalty_weight * gp
-        return loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp
+        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)

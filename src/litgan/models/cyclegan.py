@@ -10,15 +10,16 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from litgan.losses import AdversarialLoss
-from litgan.models.gan import GAN
+from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
 from litgan.models.image_pool import ImagePool
 
 
-class CycleGAN(GAN):
+class CycleGAN(AdversarialModel):
     """Batches hold (a, b, ...): unpaired images of domains A and B. The two generators share one
-    optimiser, the two discriminators the other, alternated as in `GAN` (one update each)."""
+    optimiser, the two discriminators the other, alternated as in every model (one update each)."""
 
-    needs_unpaired_domains = True
+    capabilities = Capability.TRANSLATE
+    trains_on = TrainingData.UNPAIRED_DOMAINS
 
     def __init__(
         self,
@@ -28,34 +29,21 @@ class CycleGAN(GAN):
         optimizer_g: Callable[..., Any],
         optimizer_d: Callable[..., Any],
         data_shape: Sequence[int],
-        num_classes: int | None = None,
         cycle_weight: float = 10.0,
         identity_weight: float = 0.5,
         adversarial_weight: float = 1.0,
         pool_size: int = 50,
-        scheduler_g: Callable[..., Any] | None = None,
-        scheduler_d: Callable[..., Any] | None = None,
-        seed: int = 0,
+        **training: Any,
     ) -> None:
-        super().__init__(
-            generator, discriminator, loss, optimizer_g, optimizer_d, data_shape, num_classes,
-            scheduler_g=scheduler_g, scheduler_d=scheduler_d, seed=seed,
-        )  # fmt: skip
-        self.cycle_weight, self.identity_weight, self.adversarial_weight = (
-            cycle_weight,
-            identity_weight,
-            adversarial_weight,
+        """`training`: the keyword arguments of `AdversarialModel` (schedulers, seed, ...)."""
+        super().__init__(loss, optimizer_g, optimizer_d, **training)
+        self.set_nets(
+            nn.ModuleDict({"a_to_b": generator(data_shape=data_shape), "b_to_a": generator(data_shape=data_shape)}),
+            nn.ModuleDict({"a": discriminator(data_shape=data_shape), "b": discriminator(data_shape=data_shape)}),
         )
-        self.pool_a, self.pool_b = ImagePool(pool_size, seed), ImagePool(pool_size, seed + 1)
-
-    def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
-        generators = nn.ModuleDict(
-            {"a_to_b": generator(data_shape=data_shape), "b_to_a": generator(data_shape=data_shape)}
-        )
-        discriminators = nn.ModuleDict(
-            {"a": discriminator(data_shape=data_shape), "b": discriminator(data_shape=data_shape)}
-        )
-        return generators, discriminators
+        self.cycle_weight, self.identity_weight = cycle_weight, identity_weight
+        self.adversarial_weight = adversarial_weight
+        self.pool_a, self.pool_b = ImagePool(pool_size, self.seed), ImagePool(pool_size, self.seed + 1)
 
     def translate(self, a: Tensor | None = None, b: Tensor | None = None) -> tuple[Tensor | None, Tensor | None]:
         """(G(a), F(b)): A -> B and B -> A."""
@@ -64,13 +52,17 @@ class CycleGAN(GAN):
             self.generator["b_to_a"](b) if b is not None else None,
         )
 
-    def critic_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+    def critic_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> CriticTerms:
         fake_b, fake_a = self.translate(a, b)
         fake_a, fake_b = self.pool_a.query(fake_a), self.pool_b.query(fake_b)
         D = self.discriminator
         real_a, real_b, score_a, score_b = D["a"](a), D["b"](b), D["a"](fake_a), D["b"](fake_b)
         loss = self.loss.discriminator(real_a, score_a) + self.loss.discriminator(real_b, score_b)
-        return loss, torch.cat([real_a, real_b]).detach().mean(), torch.cat([score_a, score_b]).detach().mean(), None
+        real_score, fake_score = (
+            torch.cat([real_a, real_b]).detach().mean(),
+            torch.cat([score_a, score_b]).detach().mean(),
+        )
+        return CriticTerms(loss, real_score, fake_score)
 
     def generator_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> Tensor:
         fake_b, fake_a = self.translate(a, b)
@@ -86,10 +78,7 @@ class CycleGAN(GAN):
         self.log("train/cycle", cycle.detach())
         return loss
 
-    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise TypeError("CycleGAN translates images; it does not sample from noise. Use translate(a, b).")
-
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         a, b = batch[0], batch[1]
         if batch_idx == 0:
             self._grid_images = (a, b)

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from litgan.losses import AdversarialLoss, gradient_penalty
-from litgan.models.gan import GAN
+from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
 
 
 def classification_loss(logits: Tensor, labels: Tensor) -> Tensor:
@@ -20,11 +20,12 @@ def classification_loss(logits: Tensor, labels: Tensor) -> Tensor:
     return F.binary_cross_entropy_with_logits(logits, labels, reduction="sum") / len(logits)
 
 
-class StarGAN(GAN):
+class StarGAN(AdversarialModel):
     """Batches hold (images, domain labels in {0, 1}, ...). Labels are groups (`domain_groups`
     sizes): a size-1 group is a binary attribute, a size-k group k exclusive values, one-hot."""
 
-    needs_domain_labels = True
+    capabilities = Capability.TRANSLATE
+    trains_on = TrainingData.DOMAIN_LABELS
 
     def __init__(
         self,
@@ -35,38 +36,37 @@ class StarGAN(GAN):
         optimizer_d: Callable[..., Any],
         data_shape: Sequence[int],
         domain_groups: Sequence[int],
-        num_classes: int | None = None,
         n_critic: int = 5,
         gradient_penalty_weight: float = 10.0,
         classification_weight: float = 1.0,
         reconstruction_weight: float = 10.0,
         identity_weight: float = 0.0,
-        scheduler_g: Callable[..., Any] | None = None,
-        scheduler_d: Callable[..., Any] | None = None,
-        seed: int = 0,
+        **training: Any,
     ) -> None:
-        self.domain_groups = list(domain_groups)  # read by build_nets, which GAN.__init__ calls
-        self.num_domains = sum(self.domain_groups)
+        """`training`: the other keyword arguments of `AdversarialModel` (schedulers, seed, ...)."""
         super().__init__(
-            generator, discriminator, loss, optimizer_g, optimizer_d, data_shape, num_classes, n_critic=n_critic,
-            gradient_penalty_weight=gradient_penalty_weight, scheduler_g=scheduler_g, scheduler_d=scheduler_d,
-            seed=seed,
-        )  # fmt: skip
-        self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
-        # The paper's objective never asks that content stay unchanged: where content has a change G
-        # can undo (a background inverted along with the colour), G takes it; this term penalises that.
-        self.identity_weight = identity_weight
-
-    def build_nets(self, generator, discriminator, data_shape, num_classes) -> tuple[nn.Module, nn.Module]:
+            loss,
+            optimizer_g,
+            optimizer_d,
+            n_critic=n_critic,
+            gradient_penalty_weight=gradient_penalty_weight,
+            **training,
+        )
         if "num_domains" not in inspect.signature(discriminator).parameters:
             raise ValueError(
                 f"model=stargan needs a discriminator with a domain classifier (architecture=stargan); "
                 f"{getattr(discriminator, 'func', discriminator).__name__} has none."
             )
-        return (
+        self.domain_groups = list(domain_groups)
+        self.num_domains = sum(self.domain_groups)
+        self.set_nets(
             generator(data_shape=data_shape, extra_channels=self.num_domains),
             discriminator(data_shape=data_shape, num_domains=self.num_domains),
         )
+        self.classification_weight, self.reconstruction_weight = classification_weight, reconstruction_weight
+        # The paper's objective never asks that content stay unchanged: where content has a change G
+        # can undo (a background inverted along with the colour), G takes it; this term penalises that.
+        self.identity_weight = identity_weight
 
     # --- target domains ---------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ class StarGAN(GAN):
 
     # --- losses -----------------------------------------------------------------------------
 
-    def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> CriticTerms:
         fake = self.generator(real, self.random_targets(len(real)))
         (real_scores, real_logits), (fake_scores, _) = self.discriminator(real), self.discriminator(fake)
         gp = gradient_penalty(lambda x: self.discriminator(x)[0], real, fake, self.random.rand(len(real)))
@@ -110,7 +110,7 @@ class StarGAN(GAN):
             + self.classification_weight * classification
         )
         self.log("train/d_classification", classification.detach())
-        return loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp
+        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
 
     def generator_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> Tensor:
         target = self.random_targets(len(real))
@@ -134,10 +134,7 @@ class StarGAN(GAN):
 
     # --- validation and pictures ------------------------------------------------------------
 
-    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise TypeError("StarGAN translates images; it does not sample from noise. Use generator(images, targets).")
-
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Tensor]:
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         """Each image gets one of the single edits in turn; its translation is then mapped back."""
         images, labels = batch[0], batch[1]
         if batch_idx == 0:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from litgan.nets.layers import norm_layer, normal_init
+
 SUPPORTED_SIZES = (32, 64)
 
 
@@ -25,26 +27,6 @@ def _num_doublings(size: int) -> int:
     return {32: 3, 64: 4}[size]  # 4x4 -> size
 
 
-def _norm2d(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "layer":  # normalises each example over (C, H, W): the WGAN-GP choice
-        return nn.GroupNorm(1, channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {kind!r}")
-
-
-def dcgan_init(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
-
-
 class DCGANGenerator(nn.Module):
     def __init__(
         self,
@@ -60,19 +42,19 @@ class DCGANGenerator(nn.Module):
         width = features * 2 ** (_num_doublings(size) - 1)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(latent_dim, width, 4, 1, 0, bias=False),
-            _norm2d(norm, width),
+            norm_layer(norm, width),
             nn.ReLU(True),
         ]
         for _ in range(_num_doublings(size) - 1):
             layers += [
                 nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                _norm2d(norm, width // 2),
+                norm_layer(norm, width // 2),
                 nn.ReLU(True),
             ]
             width //= 2
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        self.apply(dcgan_init)
+        self.apply(normal_init)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
@@ -91,13 +73,13 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(_num_doublings(size) - 1):
             layers += [
                 nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
-                _norm2d(norm, width * 2),
+                norm_layer(norm, width * 2),
                 nn.LeakyReLU(0.2, True),
             ]
             width *= 2
         self.features = nn.Sequential(*layers)  # -> (width, 4, 4)
         self.head = nn.Linear(width * 16, 1)  # = DCGAN's final 4x4 convolution to one channel
-        self.apply(dcgan_init)
+        self.apply(normal_init)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x).flatten(1)).squeeze(1)

@@ -7,18 +7,17 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from litgan.nets.layers import norm_layer
+
 
 def _hidden_layers(in_dim: int, hidden_dim: int, num_layers: int, norm: str) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for i in range(num_layers):
-        layers.append(nn.Linear(in_dim if i == 0 else hidden_dim, hidden_dim))
-        if norm == "layer":
-            layers.append(nn.LayerNorm(hidden_dim))
-        elif norm == "batch":
-            layers.append(nn.BatchNorm1d(hidden_dim))
-        elif norm != "none":
-            raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {norm!r}")
-        layers.append(nn.ReLU())
+        layers += [
+            nn.Linear(in_dim if i == 0 else hidden_dim, hidden_dim),
+            norm_layer(norm, hidden_dim, dims=1),
+            nn.ReLU(),
+        ]
     return layers
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from litgan.nets.layers import norm_layer, normal_init
+
 
 class PatchDiscriminator(nn.Module):
     def __init__(
@@ -24,24 +26,12 @@ class PatchDiscriminator(nn.Module):
         for i in range(1, num_layers + 1):
             stride = 2 if i < num_layers else 1
             conv = nn.Conv2d(width, 2 * width, 4, stride, 1, bias=norm == "none")  # instance norm removes a bias
-            layers += [conv, _norm(norm, 2 * width), nn.LeakyReLU(0.2, True)]
+            layers += [conv, norm_layer(norm, 2 * width), nn.LeakyReLU(0.2, True)]
             width *= 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        self.apply(normal_init)
 
     def forward(self, x: Tensor) -> Tensor:
         """One score per patch, shape (batch, patches); losses average over both."""
         return self.net(x).flatten(1)
-
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels)
-    if kind == "none":  # for a gradient penalty (StarGAN)
-        return nn.Identity()
-    raise ValueError(f"norm must be 'instance' or 'none', got {kind!r}")

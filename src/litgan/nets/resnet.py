@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from litgan.nets.layers import normal_init
+
 
 class ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
@@ -55,11 +57,7 @@ class ResnetGenerator(nn.Module):
             width //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        self.apply(normal_init)
 
     def forward(self, x: Tensor, domain: Tensor | None = None) -> Tensor:
         """`domain` (batch, extra_channels): the target domain label, one constant plane per entry."""

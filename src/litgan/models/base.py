@@ -1,0 +1,211 @@
+"""What every adversarial model shares: the alternation of critic and generator updates, step
+counting, optimisers and schedulers, the Lipschitz constraints, finite checks, checkpoint state,
+and randomness that does not depend on the number of processes. Model families derive from
+`AdversarialModel` and declare what they can do."""
+
+import enum
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple, TypedDict
+
+import torch
+from lightning import LightningModule
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from litgan.data.base import TrainingData
+from litgan.losses import AdversarialLoss, clip_weights
+from litgan.nets.layers import add_spectral_norm
+from litgan.utils.random import ShardedGenerator
+
+
+class Capability(enum.Flag):
+    """What a model can do, read by callbacks, `evaluate.py` and `train.py`."""
+
+    NONE = 0
+    SAMPLE = enum.auto()  # from noise: `latent_dim`, `sample(z, labels=None)`
+    CONDITION = enum.auto()  # on a class: `num_classes`, `balanced_labels(n, device)`
+    TRANSLATE = enum.auto()  # images between domains; validation outputs `source` and `reconstructed`
+
+
+class CriticTerms(NamedTuple):
+    """One critic update's loss and what is logged of it."""
+
+    loss: Tensor
+    real_score: Tensor  # mean raw score of the real minibatch
+    fake_score: Tensor  # mean raw score of the generated one
+    penalty: Tensor | None = None  # the gradient penalty, before its weight
+
+
+class ValidationOutputs(TypedDict, total=False):
+    """What `validation_step` returns to the callbacks: `real` and `fake` always; translation
+    models add the `source` images, their `reconstructed` round trip and, where the data has
+    domain labels, the `target` labels asked for."""
+
+    real: Tensor
+    fake: Tensor
+    source: Tensor
+    reconstructed: Tensor
+    target: Tensor
+
+
+class AdversarialModel(LightningModule):
+    """Alternates `n_critic` critic updates with one generator update (manual optimisation).
+
+    One training step is one generator update: its batch holds `n_critic` minibatches of real
+    data, one per critic update, so `trainer.max_steps` and `global_step` count generator
+    updates; `critic_updates` counts the others.
+
+    The randomness rule: every random number a model draws while training (noise, penalty
+    mixing weights, target labels) comes from `self.random`, never from torch's global
+    generator. `self.random` draws the numbers of the global batch and keeps this process's
+    share, and its state is in the checkpoint: that is what makes N processes reproduce one
+    process and a resumed run reproduce an uninterrupted one.
+
+    A family builds its nets in `__init__`, after this one, and hands them to `set_nets`; it
+    implements `critic_loss`, `generator_loss`, `validation_step` and `sample_grid`, and
+    declares `capabilities` and `trains_on`.
+    """
+
+    capabilities: ClassVar[Capability] = Capability.NONE
+    trains_on: ClassVar[TrainingData] = TrainingData.SAMPLES
+
+    def __init__(
+        self,
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Optimizer],
+        optimizer_d: Callable[..., Optimizer],
+        n_critic: int = 1,
+        gradient_penalty_weight: float = 0.0,
+        weight_clip: float | None = None,
+        spectral_norm: bool = False,
+        scheduler_g: Callable[..., Any] | None = None,
+        scheduler_d: Callable[..., Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.loss = loss
+        self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
+        self.scheduler_g, self.scheduler_d = scheduler_g, scheduler_d
+        self.n_critic = n_critic
+        self.gradient_penalty_weight = gradient_penalty_weight
+        self.weight_clip = weight_clip
+        self.spectral_norm = spectral_norm
+        self.seed = seed
+        self.critic_updates = 0
+        self._random: ShardedGenerator | None = None
+        self._random_state: dict | None = None
+
+    def set_nets(self, generator: nn.Module, discriminator: nn.Module) -> None:
+        """Register the two nets (each may be a ModuleDict of several) and constrain the critic."""
+        batch_norms = [m for m in discriminator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if self.gradient_penalty_weight and batch_norms:
+            raise ValueError(
+                "The gradient penalty is defined per example, but the discriminator uses batch norm, which "
+                "mixes the examples of a batch; set architecture.discriminator.norm=layer (or none)."
+            )
+        self.generator = generator
+        self.discriminator = add_spectral_norm(discriminator) if self.spectral_norm else discriminator
+
+    @property
+    def random(self) -> ShardedGenerator:
+        if self._random is None:
+            rank, world = (self.global_rank, self.trainer.world_size) if self._trainer else (0, 1)
+            self._random = ShardedGenerator(self.seed, rank, world, self.device)
+            if self._random_state is not None:
+                self._random.load_state_dict(self._random_state)
+        return self._random
+
+    # --- what each family implements ----------------------------------------------------------
+
+    def critic_loss(self, *minibatch: Tensor) -> CriticTerms:
+        raise NotImplementedError
+
+    def generator_loss(self, *minibatch: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def sample_grid(self, columns: int) -> Tensor:
+        """The images of the sample picture, `columns` per row, in the family's own layout."""
+        raise NotImplementedError
+
+    # --- training -------------------------------------------------------------------------------
+
+    def training_step(self, batch: tuple[Tensor, ...]) -> None:
+        opt_g, opt_d = self.optimizers()
+        minibatches = list(zip(*(tensor.chunk(self.n_critic) for tensor in batch)))  # (x,) or (x, y) each
+
+        with self.toggled_optimizer(opt_d):
+            for real in minibatches:
+                critic = self.critic_loss(*real)
+                opt_d.zero_grad(set_to_none=True)
+                self.manual_backward(critic.loss)
+                self.critic_optimizer_step(opt_d)
+                if self.weight_clip is not None:
+                    clip_weights(self.discriminator, self.weight_clip)
+
+        with self.toggled_optimizer(opt_g):
+            g_loss = self.generator_loss(*minibatches[-1])
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(g_loss)
+            opt_g.step()
+
+        schedulers = self.lr_schedulers()  # None, one scheduler, or a list
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+        if self.global_step % self.trainer.log_every_n_steps == 0:
+            self.check_finite(d_loss=critic.loss, g_loss=g_loss)
+        metrics = {
+            "train/d_loss": critic.loss,
+            "train/g_loss": g_loss,
+            "train/d_real": critic.real_score,
+            "train/d_fake": critic.fake_score,
+            "train/g_step": float(self.global_step),
+            "train/d_step": float(self.critic_updates),
+        }
+        if critic.penalty is not None:
+            metrics["train/gp"] = critic.penalty
+        self.log_dict(metrics)
+
+    def check_finite(self, **losses: Tensor) -> None:
+        """Called every `log_every_n_steps` steps only: each call waits for the device."""
+        bad = {name: value.item() for name, value in losses.items() if not torch.isfinite(value)}
+        if bad:
+            raise FloatingPointError(
+                f"Training diverged: {bad} at generator step {self.global_step}; the checkpoints saved so far are "
+                "kept. Lower the learning rate or check the loss/penalty settings."
+            )
+
+    def critic_optimizer_step(self, optimizer: Any) -> None:
+        # Lightning counts every LightningOptimizer.step() as a global step, but global_step is
+        # meant to count generator updates; the strategy call still applies precision plugins.
+        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None)
+        self.critic_updates += 1
+
+    # --- optimisers and checkpoints -------------------------------------------------------------
+
+    def configure_optimizers(self) -> Any:
+        optimizers = [
+            self.optimizer_g(self.generator.parameters()),
+            self.optimizer_d(self.discriminator.parameters()),
+        ]
+        schedulers = [make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make]
+        return optimizers, schedulers
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        bad = [name for name, p in self.named_parameters() if not torch.isfinite(p).all()]
+        if bad:
+            raise FloatingPointError(
+                f"Training diverged: {len(bad)} parameter tensors (first: {bad[0]}) hold NaN or inf at generator "
+                f"step {self.global_step}; not saving this checkpoint, earlier checkpoints are kept. "
+                "Lower the learning rate or check the loss/penalty settings."
+            )
+        checkpoint["litgan"] = {
+            "random": self.random.state_dict(),
+            "critic_updates": self.critic_updates,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint["litgan"]
+        self.critic_updates = state["critic_updates"]
+        self._random, self._random_state = None, state["random"]
