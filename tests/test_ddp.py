@@ -41,6 +41,7 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
         ("wgan_gp", ["trainer=ddp_cpu"]),
         ("gan", ["trainer.devices=2"]),  # the default trainer, as `trainer.devices=4` on GPUs
         ("cgan", ["trainer=ddp_cpu", "data=digits"]),  # labels travel with their images
+        ("bigan", ["trainer=ddp_cpu"]),  # the encoder trains with the generator
         ("stargan", ["trainer=ddp_cpu"]),  # target domains are drawn for the global batch
     ],
 )

@@ -127,7 +127,9 @@ def flat_state(model, trainer):
     return params, opt_state
 
 
-@pytest.mark.parametrize("model_name,data", [("wgan_gp", "ring"), ("gan", "ring"), ("cgan", "digits")])
+@pytest.mark.parametrize(
+    "model_name,data", [("wgan_gp", "ring"), ("gan", "ring"), ("cgan", "digits"), ("bigan", "ring"), ("sngan", "ring")]
+)
 def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data):
     """Train 2N steps; train N, save, resume for N more (mid-epoch): same parameters and optimiser state."""
     from lightning.pytorch.callbacks import ModelCheckpoint

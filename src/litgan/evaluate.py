@@ -155,6 +155,34 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         report["metrics"].update(values)
         report["protocol"] = {**report.get("protocol", {}), **protocol}
 
+    if cfg.get("ckpt_path") and Capability.ENCODE in model.capabilities:
+        report["metrics"].update(encoding_measures(model, datamodule, cfg, device))
+
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
     log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
     return report
+
+
+@torch.no_grad()
+def encoding_measures(model: LightningModule, datamodule: LightningDataModule, cfg: DictConfig, device) -> dict:
+    """Encoding models (BiGAN): how well E and G invert each other on the validation split, and
+    a picture of it, reconstructions.png: rows of x and G(E(x)) in turn for images, both as
+    points for 2-D data."""
+    rng = torch.Generator(device).manual_seed(cfg.seed)
+    errors: dict[str, list[torch.Tensor]] = {}
+    images = []
+    for x in datamodule.real_batches("val", cfg.batch_size):
+        x = x.to(device)
+        z = torch.randn(len(x), model.latent_dim, generator=rng, device=device)
+        for name, values in model.reconstruction_errors(x, z).items():
+            errors.setdefault(name, []).append(values.cpu())
+        images.append(x.cpu())
+    x = torch.cat(images)[: cfg.grid_rows**2 // 2]
+    reconstructed = model.sample(model.encode(x.to(device))).cpu()
+    picture = Path(cfg.paths.output_dir) / "reconstructions.png"
+    if x.dim() == 2 and x.shape[1] == 2:
+        scatter_plot(x, reconstructed, picture, title="x (data) and G(E(x)) (generated)")
+    else:
+        rows = [t for row in zip(x.split(cfg.grid_rows), reconstructed.split(cfg.grid_rows)) for t in row]
+        image_grid(torch.cat(rows), picture, nrow=cfg.grid_rows)
+    return {f"val/{name}": torch.cat(values).mean().item() for name, values in errors.items()}

@@ -2,6 +2,7 @@
 
 from litgan.data.base import TrainingData
 from litgan.models.base import AdversarialModel, Capability, CriticTerms
+from litgan.models.bigan import BiGAN
 from litgan.models.cgan import ConditionalGAN
 from litgan.models.cyclegan import CycleGAN
 from litgan.models.gan import GAN
@@ -9,6 +10,7 @@ from litgan.models.stargan import StarGAN
 
 __all__ = [
     "AdversarialModel",
+    "BiGAN",
     "Capability",
     "ConditionalGAN",
     "CriticTerms",

@@ -25,6 +25,7 @@ class Capability(enum.Flag):
     SAMPLE = enum.auto()  # from noise: `latent_dim`, `sample(z, labels=None)`
     CONDITION = enum.auto()  # on a class: `num_classes`, `balanced_labels(n, device)`
     TRANSLATE = enum.auto()  # images between domains; validation outputs `source` and `reconstructed`
+    ENCODE = enum.auto()  # samples to latent codes: `encode(x)`, `reconstruction_errors(x, z)`
 
 
 class CriticTerms(NamedTuple):
@@ -38,8 +39,8 @@ class CriticTerms(NamedTuple):
 
 class ValidationOutputs(TypedDict, total=False):
     """What `validation_step` returns to the callbacks: `real` and `fake` always; translation
-    models add the `source` images, their `reconstructed` round trip and, where the data has
-    domain labels, the `target` labels asked for."""
+    and encoding models add the `source` images and their `reconstructed` round trip and, where
+    the data has domain labels, the `target` labels asked for."""
 
     real: Tensor
     fake: Tensor

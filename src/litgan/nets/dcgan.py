@@ -61,10 +61,11 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Image -> one raw score per example. `norm='layer'` or `'none'` for a WGAN-GP critic:
-    batch norm couples the examples of a batch, which the per-example gradient penalty forbids."""
+    """Image -> one raw score per example (or `outputs` values: BiGAN's encoder). `norm='layer'`
+    or `'none'` for a WGAN-GP critic: batch norm couples the examples of a batch, which the
+    per-example gradient penalty forbids."""
 
-    def __init__(self, data_shape: Sequence[int], features: int = 64, norm: str = "batch") -> None:
+    def __init__(self, data_shape: Sequence[int], features: int = 64, norm: str = "batch", outputs: int = 1) -> None:
         super().__init__()
         channels, size = check_image_shape(data_shape, "dcgan")
         self.data_shape = tuple(data_shape)
@@ -78,8 +79,9 @@ class DCGANDiscriminator(nn.Module):
             ]
             width *= 2
         self.features = nn.Sequential(*layers)  # -> (width, 4, 4)
-        self.head = nn.Linear(width * 16, 1)  # = DCGAN's final 4x4 convolution to one channel
+        self.head = nn.Linear(width * 16, outputs)  # = DCGAN's final 4x4 convolution to `outputs` channels
         self.apply(normal_init)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x).flatten(1)).squeeze(1)
+        out = self.head(self.features(x).flatten(1))
+        return out.squeeze(1) if out.shape[1] == 1 else out

@@ -47,7 +47,8 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """A sample of `data_shape` -> one raw score (a logit, or a critic value) per example."""
+    """A sample of `data_shape` -> one raw score (a logit, or a critic value) per example, or
+    `outputs` values per example (BiGAN's encoder is this net with `outputs=latent_dim`)."""
 
     def __init__(
         self,
@@ -55,11 +56,13 @@ class MLPDiscriminator(nn.Module):
         hidden_dim: int = 512,
         num_layers: int = 3,
         norm: str = "none",
+        outputs: int = 1,
     ) -> None:
         super().__init__()
         self.data_shape = tuple(data_shape)
         self.features = nn.Sequential(*_hidden_layers(math.prod(self.data_shape), hidden_dim, num_layers, norm))
-        self.head = nn.Linear(hidden_dim, 1)
+        self.head = nn.Linear(hidden_dim, outputs)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x.flatten(1))).squeeze(1)
+        out = self.head(self.features(x.flatten(1)))
+        return out.squeeze(1) if out.shape[1] == 1 else out

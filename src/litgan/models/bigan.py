@@ -1,0 +1,103 @@
+"""BiGAN (Donahue et al. 2017) / ALI (Dumoulin et al. 2017): an encoder E: x -> z learnt with the
+generator G: z -> x against a discriminator of pairs, which tells (x, E(x)) from (G(z), z). At the
+optimum E inverts G, so the model can encode as well as sample."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.models.base import AdversarialModel, Capability, CriticTerms, ValidationOutputs
+from litgan.nets.bigan import JointDiscriminator
+from litgan.utils.random import ShardedGenerator
+
+
+class BiGAN(AdversarialModel):
+    """G and E share the generator optimiser; they minimise the discriminator's loss with the
+    labels swapped (the non-saturating form of the paper's min-max game). The encoder is the
+    architecture's discriminator net with `latent_dim` outputs."""
+
+    capabilities = Capability.SAMPLE | Capability.ENCODE
+
+    def __init__(
+        self,
+        generator: Callable[..., nn.Module],
+        discriminator: Callable[..., nn.Module],
+        loss: AdversarialLoss,
+        optimizer_g: Callable[..., Optimizer],
+        optimizer_d: Callable[..., Optimizer],
+        data_shape: Sequence[int],
+        **training: Any,
+    ) -> None:
+        """`training`: the keyword arguments of `AdversarialModel` (n_critic, penalties, schedulers, seed)."""
+        super().__init__(loss, optimizer_g, optimizer_d, **training)
+        decoder = generator(data_shape=data_shape)
+        self.latent_dim: int = decoder.latent_dim
+        encoder = discriminator(data_shape=data_shape, outputs=self.latent_dim)
+        self.set_nets(
+            nn.ModuleDict({"decoder": decoder, "encoder": encoder}),
+            JointDiscriminator(discriminator, data_shape, self.latent_dim),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.generator["decoder"](z)
+
+    def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.generator["decoder"](z)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.generator["encoder"](x)
+
+    # --- losses -----------------------------------------------------------------------------
+
+    def pairs(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(x, E(x)) and (G(z), z) for a minibatch of real samples."""
+        z = self.random.randn(len(real), self.latent_dim)
+        return real, self.encode(real), self.sample(z), z
+
+    def critic_loss(self, real: Tensor, *labels: Tensor) -> CriticTerms:
+        x, code, fake, z = self.pairs(real)
+        real_scores, fake_scores = self.discriminator(x, code), self.discriminator(fake, z)
+        loss = self.loss.discriminator(real_scores, fake_scores)
+        gp = None
+        if self.gradient_penalty_weight:  # on the joint input: pairs mixed as one flat vector each
+            real_pairs, fake_pairs = torch.cat([x.flatten(1), code], 1), torch.cat([fake.flatten(1), z], 1)
+            gp = gradient_penalty(self.discriminator.forward_flat, real_pairs, fake_pairs, self.random.rand(len(x)))
+            loss = loss + self.gradient_penalty_weight * gp
+        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
+
+    def generator_loss(self, real: Tensor, *labels: Tensor) -> Tensor:
+        x, code, fake, z = self.pairs(real)
+        return self.loss.discriminator(self.discriminator(fake, z), self.discriminator(x, code))
+
+    # --- validation: samples, and how well E and G invert each other -------------------------
+
+    def reconstruction_errors(self, x: Tensor, z: Tensor) -> dict[str, Tensor]:
+        """Per example: mean |x - G(E(x))| over the sample's entries, and mean |z - E(G(z))|."""
+        return {
+            "reconstruction_error": (self.sample(self.encode(x)) - x).abs().flatten(1).mean(1),
+            "latent_error": (self.encode(self.sample(z)) - z).abs().mean(1),
+        }
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
+
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
+        real = batch[0]
+        if batch_idx == 0:
+            self._grid_images = real
+        z = self._val_random.randn(len(real), self.latent_dim)
+        for name, errors in self.reconstruction_errors(real, z).items():
+            self.log(f"val/{name}", errors.mean(), batch_size=len(real), sync_dist=True)
+        return {"real": real, "fake": self.sample(z), "source": real, "reconstructed": self.sample(self.encode(real))}
+
+    @torch.no_grad()
+    def sample_grid(self, columns: int) -> Tensor:
+        """Row 0: validation images x; row 1: G(E(x)); the other rows: samples from fixed noise."""
+        x = self._grid_images[:columns]
+        rng = torch.Generator(self.device).manual_seed(0)
+        z = torch.randn(columns * (columns - 2), self.latent_dim, generator=rng, device=self.device)
+        return torch.cat([x, self.sample(self.encode(x)), self.sample(z)])

@@ -1,0 +1,56 @@
+"""BiGAN: an encoder learnt with the generator against a discriminator of (x, z) pairs."""
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from litgan.evaluate import evaluate
+from litgan.models import BiGAN, Capability
+from litgan.train import build_model, train
+from tests.conftest import CONFIG_DIR, tiny_overrides
+
+CASES = {
+    "ring-mlp": ["data=ring", *tiny_overrides("mlp", steps=4)],
+    "digits-dcgan": ["data=digits", *tiny_overrides("dcgan", steps=4)],
+}
+
+
+def test_the_encoder_maps_samples_to_codes_and_the_discriminator_scores_pairs(compose_config):
+    cfg = compose_config(["model=bigan", *CASES["digits-dcgan"]])
+    model = build_model(cfg, instantiate(cfg.data))
+    assert isinstance(model, BiGAN) and model.capabilities == Capability.SAMPLE | Capability.ENCODE
+    x = torch.rand(5, 1, 32, 32) * 2 - 1
+    z = model.encode(x)
+    assert z.shape == (5, model.latent_dim) and model.sample(z).shape == x.shape
+    assert model.discriminator(x, z).shape == (5,)
+    # G and E train together against D: one optimiser for both, the other for D
+    opt_g, opt_d = model.configure_optimizers()[0]
+    assert sum(p.numel() for g in opt_g.param_groups for p in g["params"]) == sum(
+        p.numel() for p in model.generator.parameters()
+    )
+    assert {"decoder", "encoder"} == set(model.generator.keys())
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bigan_trains_logs_how_well_e_and_g_invert_each_other_and_eval_reports_it(compose_config, tmp_path, case):
+    metrics = train(compose_config(["model=bigan", *CASES[case]]))
+    assert {"val/reconstruction_error", "val/latent_error", "train/d_loss"} <= set(metrics)
+    assert metrics["val/reconstruction_error"] > 0 and metrics["val/latent_error"] > 0
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        eval_cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "num_samples=64"])
+    with open_dict(eval_cfg):
+        eval_cfg.paths.output_dir = str(tmp_path / "eval")
+    report = evaluate(eval_cfg)
+    assert {"val/reconstruction_error", "val/latent_error"} <= set(report["metrics"])
+    assert (tmp_path / "eval" / "reconstructions.png").is_file() and (tmp_path / "eval" / "samples.png").is_file()
+
+
+def test_the_gradient_penalty_works_on_pairs(compose_config):
+    overrides = ["model=bigan", "loss=wasserstein", "model.gradient_penalty_weight=10", *CASES["ring-mlp"]]
+    metrics = train(compose_config(overrides))
+    assert metrics["train/gp"] >= 0 and torch.isfinite(torch.tensor(metrics["train/g_loss"]))
