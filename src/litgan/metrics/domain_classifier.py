@@ -1,6 +1,8 @@
-"""A small classifier trained on an embedded labelled dataset (digits): its penultimate layer is a
-feature space where FID means something for 32x32 digits (`val/fid_domain`), and its predictions
-score class-conditional samples. Training is deterministic, takes seconds on a CPU, and is cached.
+"""A small classifier trained on an embedded labelled dataset: on the digits, its penultimate layer
+is a feature space where FID means something for 32x32 digits (`val/fid_domain`) and its
+predictions score class-conditional samples; on the shape scenes, one per attribute (trained with
+blur and noise) judges translations (`callbacks/translation_measures.py`). Training is
+deterministic, takes seconds on a CPU, and is cached.
 
     python -m litgan.metrics.domain_classifier data=digits
 """
