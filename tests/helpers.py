@@ -26,7 +26,7 @@ def straight_and_resumed(compose_config, overrides: list[str], steps: int, check
     from lightning import Trainer, seed_everything
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from litgan.train import build_model
+    from litgan.models.build import build_model
 
     def fit(max_steps, callbacks=(), ckpt_path=None):
         cfg = compose_config(overrides)

@@ -9,7 +9,8 @@ from omegaconf import open_dict
 
 from litgan.evaluate import evaluate
 from litgan.models import BiGAN, Capability
-from litgan.train import build_model, train
+from litgan.models.build import build_model
+from litgan.train import train
 from tests.conftest import CONFIG_DIR, tiny_overrides
 
 CASES = {

@@ -4,6 +4,7 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from litgan.models.build import build_model
 from litgan.nets import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -11,7 +12,6 @@ from litgan.nets import (
     MLPDiscriminator,
     MLPGenerator,
 )
-from litgan.train import build_model
 from litgan.utils.random import ShardedGenerator
 from tests.conftest import tiny_overrides
 

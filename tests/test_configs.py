@@ -7,7 +7,8 @@ import pytest
 from hydra.utils import instantiate
 from lightning import Trainer
 
-from litgan.train import build_model, train
+from litgan.models.build import build_model
+from litgan.train import train
 from tests.conftest import CONFIG_DIR, tiny_overrides
 
 MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))

@@ -10,9 +10,9 @@ from PIL import Image
 from torch.nn import functional as F
 
 from litgan.data import UnpairedFolderDataModule, UnpairedShapesDataModule
+from litgan.models.build import build_model
 from litgan.models.image_pool import ImagePool
 from litgan.models.schedules import constant_then_linear_decay
-from litgan.train import build_model
 from tests.conftest import tiny_overrides
 from tests.helpers import straight_and_resumed
 

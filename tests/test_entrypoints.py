@@ -64,7 +64,7 @@ def test_train_then_eval_from_the_command_line(tmp_path):
 
 
 def test_eval_refuses_missing_and_foreign_checkpoints(tmp_path):
-    from litgan.evaluate import load_model
+    from litgan.models.build import load_model
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_model(tmp_path / "missing.ckpt")

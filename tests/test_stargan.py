@@ -14,8 +14,8 @@ from torchvision.transforms.functional import gaussian_blur
 from litgan.callbacks import TranslationMeasures
 from litgan.data import ShapeDomainsDataModule
 from litgan.data.shapes import ATTRIBUTES, decode_domains, encode_domains, render
+from litgan.models.build import build_model
 from litgan.nets import ResnetGenerator, StarGANDiscriminator
-from litgan.train import build_model
 from litgan.utils.random import ShardedGenerator
 from tests.conftest import tiny_overrides
 from tests.helpers import straight_and_resumed

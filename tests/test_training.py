@@ -5,7 +5,8 @@ import torch
 from hydra.utils import instantiate
 from lightning import Callback, Trainer, seed_everything
 
-from litgan.train import build_model, train
+from litgan.models.build import build_model
+from litgan.train import train
 from tests.conftest import tiny_overrides
 
 

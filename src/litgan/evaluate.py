@@ -11,34 +11,15 @@ import torch
 from lightning import LightningDataModule, LightningModule, Trainer
 from omegaconf import DictConfig, OmegaConf
 
-from litgan.callbacks.image_metrics import refuse_translation_models
-from litgan.callbacks.samples import image_grid, scatter_plot
 from litgan.callbacks.translation_measures import TranslationMeasures
 from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
+from litgan.metrics.image_quality import refuse_models_that_cannot_sample
 from litgan.models.base import Capability
-from litgan.train import build_model
+from litgan.models.build import load_model
+from litgan.plots import image_grid, scatter_plot
 
 log = logging.getLogger(__name__)
-
-
-def load_model(
-    ckpt_path: str | Path,
-) -> tuple[LightningModule, LightningDataModule, DictConfig, dict[str, Any]]:
-    """Rebuild datamodule and model from the config saved in a litgan checkpoint, with its weights."""
-    ckpt_path = Path(ckpt_path)
-    if not ckpt_path.is_file():
-        raise FileNotFoundError(f"Checkpoint {ckpt_path.resolve()} does not exist.")
-    # our checkpoints hold loop and RNG state besides tensors, hence weights_only=False
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-    run_config = checkpoint.get("hyper_parameters", {}).get("run_config")
-    if run_config is None:
-        raise ValueError(f"{ckpt_path} holds no training config: it was not written by litgan's train().")
-    train_cfg = OmegaConf.create(run_config)
-    datamodule = hydra.utils.instantiate(train_cfg.data)
-    model = build_model(train_cfg, datamodule)
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.eval(), datamodule, train_cfg, checkpoint
 
 
 @torch.no_grad()
@@ -90,7 +71,7 @@ def evaluate_translation(
     """Translation models (CycleGAN, StarGAN): translate the validation split as training does
     and report the translation measures (on the embedded shapes tasks) and a grid."""
     if cfg.get("metrics"):
-        refuse_translation_models(model)
+        refuse_models_that_cannot_sample(model)
     output_dir = Path(cfg.paths.output_dir)
     # the attribute classifiers the run was measured with (cached under paths.cache_dir)
     classifier_samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)

@@ -12,9 +12,8 @@ from lightning.pytorch.loggers import Logger
 from lightning.pytorch.strategies import DDPStrategy
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from litgan.data.base import GANDataModule, TrainingData
 from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.build import build_model
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 
 log = logging.getLogger(__name__)
@@ -23,27 +22,6 @@ log = logging.getLogger(__name__)
 def instantiate_group(group: DictConfig | None) -> list[Any]:
     """Instantiate every `_target_` entry of a config group such as `callbacks` or `logger`."""
     return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry and "_target_" in entry]
-
-
-def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
-    """The model for this data: nets are built for the dataset's sample shape (and classes or
-    domain labels, for the families that declare they use them); a model and data that do not
-    fit each other are refused."""
-    model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
-    if not datamodule.provides(model_class.trains_on):
-        raise ValueError(
-            f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
-            "not provide: model=cyclegan goes with data=unpaired_shapes or unpaired_folder, model=stargan with "
-            "data=shape_domains or celeba, the other models with neither of the unpaired ones."
-        )
-    extra: dict[str, Any] = {}
-    if Capability.CONDITION in model_class.capabilities:
-        extra["num_classes"] = datamodule.num_classes
-    if model_class.trains_on == TrainingData.DOMAIN_LABELS:
-        extra["domain_groups"] = list(datamodule.domain_groups)
-    model = hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, **extra)
-    datamodule.batches_per_step = model.n_critic  # each critic update gets a fresh real minibatch
-    return model
 
 
 def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logger]) -> Trainer:

@@ -4,7 +4,7 @@ run. Run with `make bench` (minutes each); not part of `make test`."""
 import pytest
 import torch
 
-from litgan.evaluate import load_model
+from litgan.models.build import load_model
 from litgan.train import train
 from tests.conftest import compose_train_config
 

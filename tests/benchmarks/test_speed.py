@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from lightning import Callback, Trainer
 
 from litgan.losses import gradient_penalty
-from litgan.train import build_model
+from litgan.models.build import build_model
 
 pytestmark = pytest.mark.bench
 

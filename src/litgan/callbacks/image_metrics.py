@@ -12,21 +12,13 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from litgan.metrics.directions import metric_directions
 from litgan.metrics.domain_classifier import load_or_train
-from litgan.metrics.image_quality import ImageQuality
+from litgan.metrics.image_quality import ImageQuality, refuse_models_that_cannot_sample
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.base import Capability
 from litgan.utils.random import ShardedGenerator
 
 log = logging.getLogger(__name__)
-
-
-def refuse_translation_models(model: AdversarialModel) -> None:
-    if Capability.SAMPLE not in model.capabilities:
-        raise ValueError(
-            f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
-            "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
-        )
 
 
 class ImageQualityMetrics(Callback):
@@ -77,7 +69,7 @@ class ImageQualityMetrics(Callback):
     # --- start-up: fail now, not after an hour of training ---------------------------------
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        refuse_translation_models(pl_module)
+        refuse_models_that_cannot_sample(pl_module)
         self.prepare(trainer.datamodule, trainer.checkpoint_callbacks)
 
     def prepare(self, datamodule: Any, checkpoint_callbacks: list = ()) -> None:

@@ -6,17 +6,14 @@ same latent points move."""
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import torch
+from lightning import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from PIL import Image
+from torch import Tensor
 
-matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from lightning import Callback, LightningModule, Trainer  # noqa: E402
-from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch import Tensor  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+from litgan.plots import image_grid, scatter_plot
 
 
 def log_png(trainer: Trainer, key: str, path: Path) -> None:
@@ -27,22 +24,6 @@ def log_png(trainer: Trainer, key: str, path: Path) -> None:
         elif isinstance(logger, TensorBoardLogger):
             image = np.asarray(Image.open(path).convert("RGB"))
             logger.experiment.add_image(key, image, trainer.global_step, dataformats="HWC")
-
-
-def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.scatter(*real.T, s=4, alpha=0.3, c="tab:blue", label="data")
-    ax.scatter(*fake.T, s=4, alpha=0.5, c="tab:orange", label="generated")
-    ax.set_aspect("equal")
-    ax.legend(loc="upper right", markerscale=3)
-    ax.set_title(title)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-
-
-def image_grid(images: Tensor, path: Path, nrow: int) -> None:
-    grid = make_grid(images.float().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1))
-    Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()).save(path)
 
 
 class SamplePlots(Callback):

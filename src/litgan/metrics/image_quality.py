@@ -13,6 +13,7 @@ from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from litgan.metrics.precision_recall import PrecisionRecall
+from litgan.models.base import AdversarialModel, Capability
 
 
 class PrecomputedFeatures(nn.Module):
@@ -100,3 +101,12 @@ class ImageQuality(nn.Module):
             features, logits = extractor(images.to(device))
             self.update(features, logits, real=False)
         return self.compute(seed)
+
+
+def refuse_models_that_cannot_sample(model: AdversarialModel) -> None:
+    """metrics= scores samples generated from noise; say so to a model that makes none."""
+    if Capability.SAMPLE not in model.capabilities:
+        raise ValueError(
+            f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
+            "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
+        )

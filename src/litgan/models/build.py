@@ -1,0 +1,52 @@
+"""Models from configs: built for a datamodule at the start of training, or rebuilt from a
+checkpoint (which carries the config it was trained with) by eval.py, notebooks and benchmarks."""
+
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from litgan.data.base import GANDataModule
+from litgan.models.base import AdversarialModel, Capability, TrainingData
+
+
+def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
+    """The model for this data: nets are built for the dataset's sample shape (and classes or
+    domain labels, for the families that declare they use them); a model and data that do not
+    fit each other are refused."""
+    model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
+    if not datamodule.provides(model_class.trains_on):
+        raise ValueError(
+            f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
+            "not provide: model=cyclegan goes with data=unpaired_shapes or unpaired_folder, model=stargan with "
+            "data=shape_domains or celeba, the other models with neither of the unpaired ones."
+        )
+    extra: dict[str, Any] = {}
+    if Capability.CONDITION in model_class.capabilities:
+        extra["num_classes"] = datamodule.num_classes
+    if model_class.trains_on == TrainingData.DOMAIN_LABELS:
+        extra["domain_groups"] = list(datamodule.domain_groups)
+    model = hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, **extra)
+    datamodule.batches_per_step = model.n_critic  # each critic update gets a fresh real minibatch
+    return model
+
+
+def load_model(
+    ckpt_path: str | Path,
+) -> tuple[AdversarialModel, GANDataModule, DictConfig, dict[str, Any]]:
+    """Rebuild datamodule and model from the config saved in a litgan checkpoint, with its weights."""
+    ckpt_path = Path(ckpt_path)
+    if not ckpt_path.is_file():
+        raise FileNotFoundError(f"Checkpoint {ckpt_path.resolve()} does not exist.")
+    # our checkpoints hold loop and RNG state besides tensors, hence weights_only=False
+    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    run_config = checkpoint.get("hyper_parameters", {}).get("run_config")
+    if run_config is None:
+        raise ValueError(f"{ckpt_path} holds no training config: it was not written by litgan's train().")
+    train_cfg = OmegaConf.create(run_config)
+    datamodule = hydra.utils.instantiate(train_cfg.data)
+    model = build_model(train_cfg, datamodule)
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), datamodule, train_cfg, checkpoint
