@@ -11,9 +11,9 @@ from lightning import Trainer
 from torch.nn import functional as F
 from torchvision.transforms.functional import gaussian_blur
 
-from litgan.callbacks import TranslationMeasures
 from litgan.data import ShapeDomainsDataModule
 from litgan.data.shapes import ATTRIBUTES, decode_domains, encode_domains, render
+from litgan.metrics.translation import TranslationJudge
 from litgan.models.build import build_model
 from litgan.nets import ResnetGenerator, StarGANDiscriminator
 from litgan.utils.random import ShardedGenerator
@@ -221,17 +221,14 @@ def test_stargan_trains_on_celeba_files(compose_config, tmp_path):
 def shape_classifiers(tmp_path_factory) -> Path:
     """The four attribute classifiers, trained once for the session."""
     cache = tmp_path_factory.mktemp("classifiers")
-    callback = TranslationMeasures(str(cache), classifier_samples=CLASSIFIER_SAMPLES)
-    callback.setup(SimpleNamespace(datamodule=ShapeDomainsDataModule()), None, "fit")
+    TranslationJudge(ShapeDomainsDataModule().image_size, str(cache), classifier_samples=CLASSIFIER_SAMPLES)
     return cache
 
 
 def measure(cache: Path, datamodule, batch, outputs) -> dict[str, float]:
-    callback = TranslationMeasures(str(cache), classifier_samples=CLASSIFIER_SAMPLES)
-    callback.setup(SimpleNamespace(datamodule=datamodule), None, "validate")
-    callback.on_validation_epoch_start(None, SimpleNamespace(device=torch.device("cpu")))
-    callback.on_validation_batch_end(SimpleNamespace(datamodule=datamodule), None, outputs, batch, 0)
-    return {name: metric.compute().item() for name, metric in callback.means.items() if metric.update_count}
+    judge = TranslationJudge(datamodule.image_size, str(cache), classifier_samples=CLASSIFIER_SAMPLES)
+    judge.update(*datamodule.expected_attributes(batch, outputs), outputs)
+    return {name: value.item() for name, value in judge.compute().items()}
 
 
 def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_ones(compose_config, shape_classifiers):

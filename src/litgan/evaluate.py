@@ -8,14 +8,16 @@ from typing import Any
 
 import hydra
 import torch
-from lightning import LightningDataModule, LightningModule, Trainer
+from lightning import LightningDataModule, LightningModule
 from omegaconf import DictConfig, OmegaConf
 
-from litgan.callbacks.translation_measures import TranslationMeasures
+from litgan.data.base import GANDataModule
 from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
+from litgan.metrics.evaluator import ImageMetricEvaluator
 from litgan.metrics.image_quality import refuse_models_that_cannot_sample
-from litgan.models.base import Capability
+from litgan.metrics.translation import TranslationJudge
+from litgan.models.base import AdversarialModel, Capability
 from litgan.models.build import load_model
 from litgan.plots import image_grid, scatter_plot
 
@@ -49,10 +51,9 @@ def image_metrics(
     batch_size: int,
     device: torch.device,
 ) -> tuple[dict, dict]:
-    """The training-time metrics callback's protocol, applied once to `fake`."""
-    metrics = hydra.utils.instantiate(metrics_cfg)
-    metrics.prepare(datamodule)
-    if metrics.extractor is None:  # on_missing_weights=skip
+    """The training-time metrics' protocol, applied once to `fake`."""
+    metrics = ImageMetricEvaluator(**{key: value for key, value in metrics_cfg.items() if key != "_target_"})
+    if not metrics.prepare(datamodule):  # on_missing_weights=skip
         return {}, {}
     metrics.to(device)
     real = metrics.reference_features(datamodule, device).to(device)
@@ -60,9 +61,10 @@ def image_metrics(
     return values, metrics.protocol(len(real), len(fake))
 
 
+@torch.no_grad()
 def evaluate_translation(
-    model: LightningModule,
-    datamodule: LightningDataModule,
+    model: AdversarialModel,
+    datamodule: GANDataModule,
     train_cfg: DictConfig,
     cfg: DictConfig,
     report: dict[str, Any],
@@ -73,16 +75,19 @@ def evaluate_translation(
     if cfg.get("metrics"):
         refuse_models_that_cannot_sample(model)
     output_dir = Path(cfg.paths.output_dir)
-    # the attribute classifiers the run was measured with (cached under paths.cache_dir)
-    classifier_samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)
-    trainer = Trainer(
-        accelerator="gpu" if device.type == "cuda" else device.type, devices=1, logger=False,
-        callbacks=[TranslationMeasures(cfg.paths.cache_dir, classifier_samples)], enable_progress_bar=False,
-        enable_model_summary=False,
-    )  # fmt: skip
-    results = trainer.validate(model, datamodule=datamodule, verbose=False)[0]
+    datamodule.setup("validate")
+    judge = None
+    if datamodule.knows_attributes:  # the classifiers the run was measured with (cached under paths.cache_dir)
+        samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)
+        judge = TranslationJudge(datamodule.image_size, cfg.paths.cache_dir, samples).to(device)
+    for index, batch in enumerate(datamodule.val_dataloader()):
+        batch = [tensor.to(device) for tensor in batch]
+        outputs = model.validation_step(batch, index)
+        if judge is not None:
+            judge.update(*datamodule.expected_attributes(batch, outputs), outputs)
+    metrics = {f"val/{name}": value.item() for name, value in judge.compute().items()} if judge else {}
     image_grid(model.sample_grid(cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
-    report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=results)
+    report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=metrics)
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
     log.info("Wrote the translations' picture and metrics.json to %s", output_dir)
     return report

@@ -1,131 +1,43 @@
-"""FID / IS / KID / precision-recall (or the domain-feature FID) during training, correct under DDP."""
+"""FID / IS / KID / precision-recall (or the domain-feature FID) during training, correct under
+DDP: a Lightning adapter over `litgan.metrics.evaluator.ImageMetricEvaluator`."""
 
-import logging
-import math
 from typing import Any
 
-import torch
 from lightning import Callback, LightningModule, Trainer
-from lightning.pytorch.utilities import rank_zero_warn
-from torch import Tensor
-from torchmetrics.classification import MulticlassAccuracy
 
 from litgan.metrics.directions import metric_directions
-from litgan.metrics.domain_classifier import load_or_train
-from litgan.metrics.image_quality import ImageQuality, refuse_models_that_cannot_sample
-from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
-from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
-from litgan.models.base import Capability
-from litgan.utils.random import ShardedGenerator
+from litgan.metrics.evaluator import ImageMetricEvaluator
+from litgan.metrics.image_quality import refuse_models_that_cannot_sample
 
-log = logging.getLogger(__name__)
+QUALITY_METRICS = ("val/fid", "val/is", "val/kid", "val/precision", "val/recall")
 
 
 class ImageQualityMetrics(Callback):
     """At every validation (`trainer.val_check_interval` generator steps; the metrics configs
     set it), each process generates its share of `num_samples` images from the same seeded
     noise, the metric states are synchronised, and `val/<metric>` plus `val/<metric>_best` go
-    to every logger.
+    to every logger. The arguments are the evaluator's."""
 
-    `feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
-    the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
-    (val/fid_domain, with a classifier trained on the dataset itself)."""
-
-    def __init__(
-        self,
-        feature_extractor: str = "inception",
-        num_samples: int = 10_000,
-        num_real_samples: int | None = None,
-        real_split: str = "train",
-        batch_size: int = 250,
-        inception_weights: str | None = None,
-        on_missing_weights: str = "error",
-        fid: bool = True,
-        inception_score: bool = True,
-        kid: bool = True,
-        precision_recall: bool = True,
-        kid_subset_size: int = 1000,
-        cache_dir: str = ".cache/litgan",
-        seed: int = 0,
-    ) -> None:
-        if feature_extractor not in ("inception", "domain"):
-            raise ValueError(f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}")
-        if on_missing_weights not in ("error", "skip"):
-            raise ValueError(f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}")
-        self.feature_extractor = feature_extractor
-        self.num_samples = num_samples
-        self.num_real_samples = num_real_samples
-        self.real_split = real_split
-        self.batch_size = batch_size
-        self.inception_weights = inception_weights
-        self.on_missing_weights = on_missing_weights
-        self.switches = dict(fid=fid, inception_score=inception_score, kid=kid, precision_recall=precision_recall)
-        self.kid_subset_size = kid_subset_size
-        self.cache_dir = cache_dir
-        self.seed = seed
-        self.extractor: torch.nn.Module | None = None
+    def __init__(self, **evaluator: Any) -> None:
+        self.evaluator = ImageMetricEvaluator(**evaluator)
+        self.active = False
         self.best: dict[str, float] = {}
 
-    # --- start-up: fail now, not after an hour of training ---------------------------------
-
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        """Fail now, not after an hour of training: a model without samples, missing weights."""
         refuse_models_that_cannot_sample(pl_module)
-        self.prepare(trainer.datamodule, trainer.checkpoint_callbacks)
-
-    def prepare(self, datamodule: Any, checkpoint_callbacks: list = ()) -> None:
-        """Load (or train) the feature extractor; a missing weights file fails here, at start-up."""
-        self.reference = None
-        if self.feature_extractor == "domain":
-            self.extractor, accuracy = load_or_train(datamodule, self.cache_dir)
-            self.extractor_name, self.suffix = f"domain-classifier:{accuracy:.4f}", "_domain"
-            self.quality = ImageQuality(
-                self.extractor.num_features,
-                "val/",
-                fid=True,
-                inception_score=False,
-                kid=False,
-                precision_recall=False,
-            )
-            return
-        try:
-            weights = find_inception_weights(self.inception_weights)
-        except MissingInceptionWeights as error:
-            if self.on_missing_weights == "error":
-                raise
-            rank_zero_warn(f"{error} Continuing without FID/IS/KID; the best checkpoint is the latest.")
-            for checkpoint in checkpoint_callbacks:  # they would wait for a metric that never comes
-                if checkpoint.monitor and checkpoint.monitor.startswith(
-                    ("val/fid", "val/is", "val/kid", "val/precision", "val/recall")
-                ):
+        self.active = self.evaluator.prepare(trainer.datamodule)
+        if not self.active:  # on_missing_weights=skip: checkpoints would wait for a metric that never comes
+            for checkpoint in trainer.checkpoint_callbacks:
+                if checkpoint.monitor and checkpoint.monitor.startswith(QUALITY_METRICS):
                     checkpoint.monitor = None
-            return
-        self.extractor = InceptionFeatures(weights)
-        self.extractor_name, self.suffix = self.extractor.name, ""
-        self.quality = ImageQuality(2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches)
-
-    def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
-        """What a reader needs to compare these numbers with others."""
-        protocol = {
-            "num_real": num_real,
-            "num_fake": num_fake,
-            "real_split": self.real_split,
-            "feature_extractor": self.extractor_name,
-        }
-        if self.feature_extractor == "inception":
-            protocol["weights_file"] = str(self.extractor.weights_path)
-            protocol["weights_sha256"] = self.extractor.sha256
-            protocol["resize"] = (
-                "299x299, TF1-compatible bilinear without antialiasing (torch-fidelity / torchmetrics antialias=False)"
-            )
-            protocol["kid_subset_size"] = self.kid_subset_size
-        return protocol
-
-    # --- evaluation ---------------------------------------------------------------------------
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if self.extractor is None or trainer.sanity_checking:
+        if not self.active or trainer.sanity_checking:
             return
-        values = self.evaluate(trainer, pl_module)
+        values = self.evaluator.measure(
+            pl_module, trainer.datamodule, trainer.global_rank, trainer.world_size, trainer.strategy.barrier
+        )
         directions = metric_directions(values)
         for name, value in values.items():
             pl_module.log(name, value)
@@ -133,69 +45,6 @@ class ImageQualityMetrics(Callback):
                 better = min if directions[name] == "min" else max
                 self.best[name] = better(value, self.best.get(name, value))
                 pl_module.log(f"{name}_best", self.best[name])
-
-    def reference_features(
-        self,
-        datamodule: Any,
-        device: torch.device,
-        is_global_zero: bool = True,
-        barrier=lambda: None,
-    ) -> Tensor:
-        path = reference_path(datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir)
-        compute = lambda: compute_reference(  # noqa: E731
-            datamodule,
-            self.real_split,
-            self.extractor,
-            self.num_real_samples,
-            self.batch_size,
-            device,
-        )
-        features = load_or_compute_reference(path, compute) if is_global_zero else None
-        barrier()  # the other processes read what process 0 cached
-        return features if features is not None else load_or_compute_reference(path, compute)
-
-    def to(self, device: torch.device) -> None:
-        self.extractor.to(device)
-        self.quality.to(device)
-
-    @torch.no_grad()
-    def evaluate(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
-        device = pl_module.device
-        self.to(device)
-        if self.reference is None:
-            self.reference = self.reference_features(
-                trainer.datamodule, device, trainer.is_global_zero, trainer.strategy.barrier
-            )
-        rank, world = trainer.global_rank, trainer.world_size
-        real = self.reference[rank::world].to(device)  # shares sum to the whole set across processes
-        per_process = math.ceil(self.num_samples / world)
-        noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, pl_module.latent_dim)
-        was_training = pl_module.generator.training
-        pl_module.generator.eval()
-        # conditional models: how often the domain classifier recognises the class each sample was asked for
-        conditional = self.feature_extractor == "domain" and Capability.CONDITION in pl_module.capabilities
-        accuracy = MulticlassAccuracy(pl_module.num_classes, average="micro").to(device) if conditional else None
-
-        def fakes():
-            for z in noise.split(self.batch_size):
-                if accuracy is None:
-                    yield pl_module.sample(z)
-                    continue
-                labels = pl_module.balanced_labels(len(z), device)
-                images = pl_module.sample(z, labels)
-                accuracy.update(self.extractor(images)[1], labels)
-                yield images
-
-        values = self.score(real, fakes())
-        if accuracy is not None:
-            values["val/class_accuracy"] = accuracy.compute().item()
-        pl_module.generator.train(was_training)
-        return values
-
-    def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
-        """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
-        values = self.quality.evaluate(self.extractor, real_features, fake_images, seed=self.seed)
-        return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}

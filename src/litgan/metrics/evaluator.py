@@ -1,0 +1,176 @@
+"""The image-quality metrics as a library: the feature extractor (InceptionV3 or a domain
+classifier), cached reference features of the real data, scoring of generated images, and the
+protocol a reader needs to compare the numbers. The training callback
+(`callbacks/image_metrics.py`) and eval.py both use it."""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor
+from torchmetrics.classification import MulticlassAccuracy
+
+from litgan.metrics.domain_classifier import load_or_train
+from litgan.metrics.image_quality import ImageQuality
+from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
+from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
+from litgan.models.base import AdversarialModel, Capability
+from litgan.utils.random import ShardedGenerator
+
+
+class ImageMetricEvaluator:
+    """`feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
+    the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
+    (val/fid_domain, with a classifier trained on the dataset itself; with a conditional model
+    also val/class_accuracy)."""
+
+    def __init__(
+        self,
+        feature_extractor: str = "inception",
+        num_samples: int = 10_000,
+        num_real_samples: int | None = None,
+        real_split: str = "train",
+        batch_size: int = 250,
+        inception_weights: str | None = None,
+        on_missing_weights: str = "error",
+        fid: bool = True,
+        inception_score: bool = True,
+        kid: bool = True,
+        precision_recall: bool = True,
+        kid_subset_size: int = 1000,
+        cache_dir: str = ".cache/litgan",
+        seed: int = 0,
+    ) -> None:
+        if feature_extractor not in ("inception", "domain"):
+            raise ValueError(f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}")
+        if on_missing_weights not in ("error", "skip"):
+            raise ValueError(f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}")
+        self.feature_extractor = feature_extractor
+        self.num_samples = num_samples
+        self.num_real_samples = num_real_samples
+        self.real_split = real_split
+        self.batch_size = batch_size
+        self.inception_weights = inception_weights
+        self.on_missing_weights = on_missing_weights
+        self.switches = dict(fid=fid, inception_score=inception_score, kid=kid, precision_recall=precision_recall)
+        self.kid_subset_size = kid_subset_size
+        self.cache_dir = cache_dir
+        self.seed = seed
+        self.extractor: torch.nn.Module | None = None
+        self.reference: Tensor | None = None
+
+    def prepare(self, datamodule: Any) -> bool:
+        """Load (or train) the feature extractor; a missing weights file fails here, at start-up
+        (or, with `on_missing_weights=skip`, warns and returns False: no metrics)."""
+        self.reference = None
+        if self.feature_extractor == "domain":
+            self.extractor, accuracy = load_or_train(datamodule, self.cache_dir)
+            self.extractor_name, self.suffix = f"domain-classifier:{accuracy:.4f}", "_domain"
+            self.quality = ImageQuality(
+                self.extractor.num_features,
+                "val/",
+                fid=True,
+                inception_score=False,
+                kid=False,
+                precision_recall=False,
+            )
+            return True
+        try:
+            weights = find_inception_weights(self.inception_weights)
+        except MissingInceptionWeights as error:
+            if self.on_missing_weights == "error":
+                raise
+            rank_zero_warn(f"{error} Continuing without FID/IS/KID; the best checkpoint is the latest.")
+            return False
+        self.extractor = InceptionFeatures(weights)
+        self.extractor_name, self.suffix = self.extractor.name, ""
+        self.quality = ImageQuality(2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches)
+        return True
+
+    def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
+        """What a reader needs to compare these numbers with others."""
+        protocol = {
+            "num_real": num_real,
+            "num_fake": num_fake,
+            "real_split": self.real_split,
+            "feature_extractor": self.extractor_name,
+        }
+        if self.feature_extractor == "inception":
+            protocol["weights_file"] = str(self.extractor.weights_path)
+            protocol["weights_sha256"] = self.extractor.sha256
+            protocol["resize"] = (
+                "299x299, TF1-compatible bilinear without antialiasing (torch-fidelity / torchmetrics antialias=False)"
+            )
+            protocol["kid_subset_size"] = self.kid_subset_size
+        return protocol
+
+    def reference_features(
+        self,
+        datamodule: Any,
+        device: torch.device,
+        is_global_zero: bool = True,
+        barrier=lambda: None,
+    ) -> Tensor:
+        path = reference_path(datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir)
+        compute = lambda: compute_reference(  # noqa: E731
+            datamodule,
+            self.real_split,
+            self.extractor,
+            self.num_real_samples,
+            self.batch_size,
+            device,
+        )
+        features = load_or_compute_reference(path, compute) if is_global_zero else None
+        barrier()  # the other processes read what process 0 cached
+        return features if features is not None else load_or_compute_reference(path, compute)
+
+    def to(self, device: torch.device) -> None:
+        self.extractor.to(device)
+        self.quality.to(device)
+
+    @torch.no_grad()
+    def measure(
+        self,
+        model: AdversarialModel,
+        datamodule: Any,
+        rank: int = 0,
+        world: int = 1,
+        barrier: Callable[[], None] = lambda: None,
+    ) -> dict[str, float]:
+        """Samples of `model` from the seeded noise (this process's share of it) against the
+        reference features (this process's share), every metric state synchronised."""
+        device = model.device
+        self.to(device)
+        if self.reference is None:
+            self.reference = self.reference_features(datamodule, device, rank == 0, barrier)
+        real = self.reference[rank::world].to(device)  # shares sum to the whole set across processes
+        per_process = math.ceil(self.num_samples / world)
+        noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, model.latent_dim)
+        was_training = model.generator.training
+        model.generator.eval()
+        # conditional models: how often the domain classifier recognises the class each sample was asked for
+        conditional = self.feature_extractor == "domain" and Capability.CONDITION in model.capabilities
+        accuracy = MulticlassAccuracy(model.num_classes, average="micro").to(device) if conditional else None
+
+        def fakes():
+            for z in noise.split(self.batch_size):
+                if accuracy is None:
+                    yield model.sample(z)
+                    continue
+                labels = model.balanced_labels(len(z), device)
+                images = model.sample(z, labels)
+                accuracy.update(self.extractor(images)[1], labels)
+                yield images
+
+        values = self.score(real, fakes())
+        if accuracy is not None:
+            values["val/class_accuracy"] = accuracy.compute().item()
+        model.generator.train(was_training)
+        return values
+
+    def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
+        """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
+        values = self.quality.evaluate(self.extractor, real_features, fake_images, seed=self.seed)
+        return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}
