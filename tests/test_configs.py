@@ -66,7 +66,9 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
             build_model(cfg, datamodule)
         return
     if model == "cgan" and data in POINT_DATA:
-        with pytest.raises(Exception, match="model=cgan needs a labelled dataset"):
+        with pytest.raises(
+            ValueError, match=r"ConditionalGAN needs a labelled dataset.*: data=cifar10, digits, .*shapes"
+        ):
             build_model(cfg, datamodule)
         return
     if architecture == "dcgan" and data in POINT_DATA:

@@ -123,6 +123,9 @@ def test_translation_models_and_datasets_refuse_each_other(compose_config):
         cfg = compose_config(["model=cyclegan", f"data={data}"])
         with pytest.raises(ValueError, match="CycleGAN trains on two unpaired image domains"):
             build_model(cfg, instantiate(cfg.data))
+    # the data that would do comes from the datamodules' declarations, not a sentence that goes stale
+    with pytest.raises(ValueError, match=r"data that does: data=unpaired_folder, unpaired_shapes\.$"):
+        build_model(cfg, instantiate(cfg.data))
     cfg = compose_config(["model=gan", "data=unpaired_shapes", "architecture=dcgan"])
     with pytest.raises(ValueError, match="GAN trains on one dataset"):
         build_model(cfg, instantiate(cfg.data))

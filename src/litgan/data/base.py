@@ -5,6 +5,7 @@ import enum
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from lightning import LightningDataModule
@@ -25,9 +26,11 @@ class TrainingData(enum.Enum):
 class GANDataModule(LightningDataModule):
     data_shape: tuple[int, ...]
     num_classes: int | None = None
-    # translation data: two unpaired domains (CycleGAN), or labels over attribute domains
-    # (StarGAN) given as group sizes: 1 = a binary attribute, k > 1 = k exclusive values, one-hot
-    unpaired_domains: bool = False
+    # declared per class, so that refusals can list the data that would do
+    labelled: ClassVar[bool] = False  # class labels (num_classes), as conditional models need
+    provides_data: ClassVar[frozenset[TrainingData]] = frozenset({TrainingData.SAMPLES})
+    # labels over attribute domains (StarGAN) as group sizes: 1 = a binary attribute, k > 1 = k
+    # exclusive values, one-hot
     domain_groups: list[int] | None = None
     # embedded translation tasks whose scenes' attributes are known: they implement
     # `expected_attributes(batch, outputs)`, which the translation measures read
@@ -43,11 +46,7 @@ class GANDataModule(LightningDataModule):
         self.seed = seed
 
     def provides(self, kind: TrainingData) -> bool:
-        if kind == TrainingData.UNPAIRED_DOMAINS:
-            return self.unpaired_domains
-        if kind == TrainingData.DOMAIN_LABELS:
-            return bool(self.domain_groups)
-        return not self.unpaired_domains
+        return kind in self.provides_data
 
     def fingerprint(self, split: str) -> str:
         """A key that changes whenever the samples of `split` change (for cached reference statistics)."""

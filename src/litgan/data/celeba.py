@@ -9,7 +9,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from torchvision import transforms
 
-from litgan.data.base import FileDataModule, shape_of
+from litgan.data.base import FileDataModule, TrainingData, shape_of
 from litgan.data.vision import load_image
 
 # StarGAN's choice: hair colour is one domain group (exclusive values), gender and age are bits
@@ -60,6 +60,8 @@ class CelebADataModule(FileDataModule):
 
     `attributes`: names, or lists of names that exclude each other (hair colours), which StarGAN
     translates to as one-hot groups."""
+
+    provides_data = frozenset({TrainingData.SAMPLES, TrainingData.DOMAIN_LABELS})
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ class DigitsDataModule(InMemoryDataModule):
     """Labelled 1x32x32 images in [-1, 1]; a fixed stratified split keeps `val_fraction` aside."""
 
     num_classes = 10
+    labelled = True
 
     def __init__(
         self,

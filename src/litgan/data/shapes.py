@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from litgan.data.base import InMemoryDataModule, shape_of
+from litgan.data.base import InMemoryDataModule, TrainingData, shape_of
 
 ATTRIBUTES = {
     "shape": ("circle", "square", "triangle"),
@@ -59,6 +59,8 @@ class ShapesDataModule(InMemoryDataModule):
     `model=cgan`), then all attribute codes (n x 4) for measures of content and translation.
 
     `background`: keep only scenes with this background ("dark" / "light"); null: both."""
+
+    labelled = True
 
     def __init__(
         self,
@@ -125,6 +127,7 @@ class ShapeDomainsDataModule(ShapesDataModule):
     takes that route. Set null to have both (then `background` may also be a domain)."""
 
     knows_attributes = True
+    provides_data = frozenset({TrainingData.SAMPLES, TrainingData.DOMAIN_LABELS})
 
     def __init__(
         self,

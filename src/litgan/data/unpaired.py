@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from litgan.data.base import FileDataModule, InMemoryDataModule, shape_of
+from litgan.data.base import FileDataModule, InMemoryDataModule, TrainingData, shape_of
 from litgan.data.shapes import ATTRIBUTES, make_scenes
 from litgan.data.vision import ImageFolderDataset, list_images
 
@@ -17,7 +17,7 @@ class UnpairedShapesDataModule(InMemoryDataModule):
     independently (unpaired); content (shape, colour, size, position) must survive translation.
     Batches: (a, b, attributes of a, attributes of b)."""
 
-    unpaired_domains = True
+    provides_data = frozenset({TrainingData.UNPAIRED_DOMAINS})
     knows_attributes = True
 
     def __init__(
@@ -74,7 +74,7 @@ class UnpairedFolders(Dataset):
 class UnpairedFolderDataModule(FileDataModule):
     """CycleGAN's layout: root/trainA, root/trainB, root/testA, root/testB (e.g. horse2zebra)."""
 
-    unpaired_domains = True
+    provides_data = frozenset({TrainingData.UNPAIRED_DOMAINS})
 
     def __init__(
         self,

@@ -59,6 +59,8 @@ def image_transform(channels: int, image_size: int) -> transforms.Compose:
 class TorchvisionDataModule(FileDataModule):
     """`name`: mnist, fashion_mnist or cifar10, read from `root` as torchvision lays them out."""
 
+    labelled = True
+
     def __init__(
         self,
         name: str,

@@ -1,15 +1,29 @@
 """Models from configs: built for a datamodule at the start of training, or rebuilt from a
 checkpoint (which carries the config it was trained with) by eval.py, notebooks and benchmarks."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hydra
 import torch
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from litgan.data.base import GANDataModule
-from litgan.models.base import AdversarialModel, Capability, TrainingData
+from litgan.data.base import GANDataModule, TrainingData
+from litgan.models.base import AdversarialModel, Capability
+
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
+
+
+def data_options(accepts: Callable[[type[GANDataModule]], bool]) -> str:
+    """The data configs (configs/data/) whose datamodule class `accepts`, as `data=a, b`."""
+    names = []
+    for path in sorted(CONFIG_DIR.glob("data/*.yaml")):
+        target = (yaml.safe_load(path.read_text()).get("data") or {}).get("_target_")
+        if target and accepts(hydra.utils.get_class(target)):
+            names.append(path.stem)
+    return "data=" + ", ".join(names)
 
 
 def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
@@ -18,10 +32,15 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
     fit each other are refused."""
     model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
     if not datamodule.provides(model_class.trains_on):
+        fitting = data_options(lambda data: model_class.trains_on in data.provides_data)
         raise ValueError(
             f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
-            "not provide: model=cyclegan goes with data=unpaired_shapes or unpaired_folder, model=stargan with "
-            "data=shape_domains or celeba, the other models with neither of the unpaired ones."
+            f"not provide; data that does: {fitting}."
+        )
+    if Capability.CONDITION in model_class.capabilities and not datamodule.num_classes:
+        raise ValueError(
+            f"{model_class.__name__} needs a labelled dataset, and {type(datamodule).__name__} has no labels: "
+            f"{data_options(lambda data: data.labelled)}."
         )
     extra: dict[str, Any] = {}
     if Capability.CONDITION in model_class.capabilities:

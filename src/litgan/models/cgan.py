@@ -33,9 +33,7 @@ class ConditionalGAN(GAN):
         **training: Any,
     ) -> None:
         if not num_classes:
-            raise ValueError(
-                "model=cgan needs a labelled dataset (data=digits, mnist, fashion_mnist or cifar10); this one has no labels."
-            )
+            raise ValueError("ConditionalGAN needs the number of classes of a labelled dataset (num_classes).")
         conditional_generator = partial(ConditionalGenerator, generator, num_classes=num_classes)
         conditional_discriminator = partial(ConditionalDiscriminator, discriminator, num_classes=num_classes)
         super().__init__(
