@@ -6,15 +6,15 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from litgan.nets.layers import normal_init
+from litgan.nets.layers import norm_layer, normal_init
 
 
 class ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), nn.InstanceNorm2d(channels),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), norm_layer("instance", channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), norm_layer("instance", channels),
         )  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
@@ -42,16 +42,20 @@ class ResnetGenerator(nn.Module):
         # StarGAN) turns them into a border pattern the norm keeps.
         pad = nn.ZeroPad2d(3) if extra_channels else nn.ReflectionPad2d(3)
         layers: list[nn.Module] = [
-            pad, nn.Conv2d(channels + extra_channels, width, 7, bias=False), nn.InstanceNorm2d(width), nn.ReLU(True),
+            pad, nn.Conv2d(channels + extra_channels, width, 7, bias=False), norm_layer("instance", width), nn.ReLU(True),
         ]  # fmt: skip
         for _ in range(2):  # downsample
-            layers += [nn.Conv2d(width, 2 * width, 3, 2, 1, bias=False), nn.InstanceNorm2d(2 * width), nn.ReLU(True)]
+            layers += [
+                nn.Conv2d(width, 2 * width, 3, 2, 1, bias=False),
+                norm_layer("instance", 2 * width),
+                nn.ReLU(True),
+            ]
             width *= 2
         layers += [ResidualBlock(width) for _ in range(num_blocks)]
         for _ in range(2):  # upsample
             layers += [
                 nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=1, bias=False),
-                nn.InstanceNorm2d(width // 2),
+                norm_layer("instance", width // 2),
                 nn.ReLU(True),
             ]
             width //= 2
