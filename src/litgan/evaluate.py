@@ -156,14 +156,14 @@ def encoding_measures(model: LightningModule, datamodule: LightningDataModule, c
     points for 2-D data."""
     rng = torch.Generator(device).manual_seed(cfg.seed)
     errors: dict[str, list[torch.Tensor]] = {}
-    images = []
+    shown = None  # the first validation images, for the picture
     for x in datamodule.real_batches("val", cfg.batch_size):
+        shown = x[: cfg.grid_rows**2 // 2] if shown is None else shown
         x = x.to(device)
         z = torch.randn(len(x), model.latent_dim, generator=rng, device=device)
         for name, values in model.reconstruction_errors(x, z).items():
             errors.setdefault(name, []).append(values.cpu())
-        images.append(x.cpu())
-    x = torch.cat(images)[: cfg.grid_rows**2 // 2]
+    x = shown
     reconstructed = model.sample(model.encode(x.to(device))).cpu()
     picture = Path(cfg.paths.output_dir) / "reconstructions.png"
     if x.dim() == 2 and x.shape[1] == 2:

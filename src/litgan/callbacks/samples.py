@@ -37,6 +37,10 @@ class SamplePlots(Callback):
         self._real: list[Tensor] = []
         self._fake: list[Tensor] = []
 
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        # points are scattered from the validation samples; images are drawn by the model itself
+        self.points = tuple(trainer.datamodule.data_shape) == (2,)
+
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._real, self._fake = [], []
 
@@ -49,18 +53,17 @@ class SamplePlots(Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        if trainer.is_global_zero and sum(len(f) for f in self._fake) < self.num_samples:
+        if self.points and trainer.is_global_zero and sum(len(f) for f in self._fake) < self.num_samples:
             self._real.append(outputs["real"].detach().cpu())
             self._fake.append(outputs["fake"].detach().cpu())
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not trainer.is_global_zero or trainer.sanity_checking or not self._fake:
+        if not trainer.is_global_zero or trainer.sanity_checking or (self.points and not self._fake):
             return
-        real = torch.cat(self._real)[: self.num_samples]
-        fake = torch.cat(self._fake)[: self.num_samples]
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / f"samples_step{trainer.global_step:07d}.png"
-        if fake.dim() == 2 and fake.shape[1] == 2:
+        if self.points:
+            real, fake = torch.cat(self._real)[: self.num_samples], torch.cat(self._fake)[: self.num_samples]
             scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
         else:
             image_grid(pl_module.sample_grid(self.grid_rows).cpu(), path, nrow=self.grid_rows)

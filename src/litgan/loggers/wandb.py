@@ -78,9 +78,10 @@ class WandbLogger(LightningWandbLogger):
         for name, value in metrics.items():
             if name.startswith("val/") and isinstance(value, Number) and not name.endswith(("_best", "_std")):
                 better = max if higher_is_better(name) else min
-                # a resumed run's summary (online) holds the best of the parts before
-                earlier = self._best.get(name, self.experiment.summary.get(f"{name}_best", value))
-                self._best[name] = better(value, earlier if isinstance(earlier, Number) else value)
+                if name not in self._best:  # a resumed run's summary (online) holds the best of the parts before
+                    earlier = self.experiment.summary.get(f"{name}_best", value)
+                    self._best[name] = earlier if isinstance(earlier, Number) else value
+                self._best[name] = better(value, self._best[name])
                 # beside the last value, which stays under `name` for W&B Sweeps to read
                 self.experiment.summary[f"{name}_best"] = self._best[name]
         if step is None:  # e.g. images: they join the row of the metrics logged last
