@@ -45,8 +45,9 @@ class GANDataModule(LightningDataModule):
         self.val_batch_size = val_batch_size
         self.seed = seed
 
-    def provides(self, kind: TrainingData) -> bool:
-        return kind in self.provides_data
+    @classmethod
+    def provides(cls, kind: TrainingData) -> bool:
+        return kind in cls.provides_data
 
     def fingerprint(self, split: str) -> str:
         """A key that changes whenever the samples of `split` change (for cached reference statistics)."""

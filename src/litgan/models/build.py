@@ -32,7 +32,7 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
     fit each other are refused."""
     model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
     if not datamodule.provides(model_class.trains_on):
-        fitting = data_options(lambda data: model_class.trains_on in data.provides_data)
+        fitting = data_options(lambda data: data.provides(model_class.trains_on))
         raise ValueError(
             f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
             f"not provide; data that does: {fitting}."
