@@ -130,7 +130,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         scatter_plot(datamodule.val_tensors[0], fake[:2500], picture, title=f"{len(fake)} samples")
     else:
         image_grid(fake[: cfg.grid_rows**2], picture, nrow=cfg.grid_rows)
-    modes = getattr(datamodule, "modes", None)
+    modes = datamodule.modes
     if modes is not None:
         coverage = ModeCoverage(modes, datamodule.std)
         coverage.update(fake)

@@ -17,7 +17,7 @@ class ModeCoverageCallback(Callback):
         self.metric: ModeCoverage | None = None
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        modes = getattr(trainer.datamodule, "modes", None)
+        modes = trainer.datamodule.modes
         if modes is None:
             rank_zero_info("ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed.")
             return

@@ -32,6 +32,8 @@ class GANDataModule(LightningDataModule):
     # labels over attribute domains (StarGAN) as group sizes: 1 = a binary attribute, k > 1 = k
     # exclusive values, one-hot
     domain_groups: list[int] | None = None
+    # mixtures of Gaussians: the mode centres, for the mode-coverage measures (None: no modes)
+    modes: Tensor | None = None
     # embedded translation tasks whose scenes' attributes are known: they implement
     # `expected_attributes(batch, outputs)`, which the translation measures read
     knows_attributes: bool = False
