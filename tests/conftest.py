@@ -17,10 +17,11 @@ def _offline(monkeypatch, tmp_path):
     monkeypatch.setenv("WANDB_SILENT", "true")
 
 
-def compose_train_config(overrides: list[str], output_dir: Path) -> DictConfig:
+def compose_train_config(overrides: list[str], output_dir: Path, config_name: str = "train") -> DictConfig:
+    """configs/train.yaml (or `config_name`, e.g. eval) with `overrides`, writing under `output_dir`."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
+        cfg = compose(config_name, overrides=overrides)
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         cfg.paths.log_dir = str(output_dir)

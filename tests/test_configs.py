@@ -9,6 +9,7 @@ from lightning import Trainer
 
 from litgan.models.build import build_model
 from litgan.train import train
+from litgan.utils.config_checks import TRAIN_OPTIONS, check_config
 from tests.conftest import CONFIG_DIR, tiny_overrides
 
 MODELS = sorted(p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml"))
@@ -60,6 +61,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     )
     if chosen_loss:
         assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
+    check_config(cfg, TRAIN_OPTIONS)  # the start-up checks accept every shipped combination
     datamodule = instantiate(cfg.data)
     if model in TRANSLATION_MODELS:  # every dataset here has a single domain
         with pytest.raises(ValueError, match=f"trains on {TRANSLATION_MODELS[model]}"):
@@ -101,6 +103,7 @@ def test_train_returns_the_logged_metrics_and_checkpoint_paths(compose_config):
 @pytest.mark.parametrize("data", FILE_DATA)
 def test_datasets_on_disk_compose_and_say_where_files_go_when_missing(compose_config, data, tmp_path):
     cfg = compose_config([f"data={data}", "architecture=dcgan", f"paths.data_dir={tmp_path}"])
+    check_config(cfg, TRAIN_OPTIONS)
     datamodule = instantiate(cfg.data)
     assert len(datamodule.data_shape) == 3
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):

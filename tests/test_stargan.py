@@ -279,13 +279,9 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
 
 
 def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifiers, tmp_path):
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from omegaconf import open_dict
-
     from litgan.evaluate import evaluate
     from litgan.train import train
-    from tests.conftest import CONFIG_DIR
+    from tests.conftest import compose_train_config
 
     cache = [
         f"paths.cache_dir={shape_classifiers}",
@@ -294,19 +290,13 @@ def test_eval_measures_a_translation_checkpoint(compose_config, shape_classifier
     one_val_batch = [o for o in stargan_overrides(steps=2) if not o.startswith("data.val_batch_size")]
     metrics = train(compose_config([*one_val_batch, "data.val_batch_size=16", *cache]))
     assert {"val/translation_success", "val/content_preserved", "val/cycle_error", "val/accuracy_color"} <= set(metrics)
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", cache[0]])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "eval")
+    cfg = compose_train_config([f"ckpt_path={metrics['last_model_path']}", cache[0]], tmp_path / "eval", "eval")
     report = evaluate(cfg)
     assert report["num_translated"] == 16 and report["generator_step"] == 2
     assert report["metrics"]["val/cycle_error"] == pytest.approx(metrics["val/cycle_error"], rel=1e-5)
     assert (tmp_path / "eval" / "metrics.json").is_file() and (tmp_path / "eval" / "samples.png").is_file()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "metrics=domain"])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "eval_with_metrics")
+    overrides = [f"ckpt_path={metrics['last_model_path']}", "metrics=domain"]
+    cfg = compose_train_config(overrides, tmp_path / "eval_with_metrics", "eval")
     with pytest.raises(ValueError, match="StarGAN translates images.*leave out metrics="):
         evaluate(cfg)
 

@@ -20,6 +20,8 @@ from litgan.metrics.translation import TranslationJudge
 from litgan.models.base import AdversarialModel, Capability
 from litgan.models.build import load_model
 from litgan.plots import image_grid, scatter_plot
+from litgan.utils.checkpoints import config_changes
+from litgan.utils.config_checks import EVAL_OPTIONS, ConfigError, check_config, require_gpu_if_asked
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,16 @@ def evaluate_translation(
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    try:
+        return measure(cfg)
+    except Exception as error:
+        log.error("Evaluation stopped: %s", error)  # the run folder's log keeps why
+        raise
+
+
+def measure(cfg: DictConfig) -> dict[str, Any]:
+    check_config(cfg, EVAL_OPTIONS)
+    require_gpu_if_asked("device", cfg.device, "device=cpu")
     device = torch.device(cfg.device)
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -104,18 +116,24 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
         report: dict[str, Any] = {
             "images_dir": str(Path(cfg.images_dir).resolve()),
-            "data": cfg.data._target_,
+            "data": OmegaConf.to_container(cfg.data, resolve=True),
         }
     else:
         if not cfg.get("ckpt_path"):
             raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
+        data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",))
+        if cfg.get("data") is not None and data_changes:
+            raise ConfigError(
+                f"{cfg.ckpt_path} was trained on other data ({'; '.join(data_changes)}), and eval.py measures a "
+                "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
+            )
         model.to(device)
         report = {
             "checkpoint": str(Path(cfg.ckpt_path).resolve()),
             "generator_step": checkpoint["global_step"],
             "model": train_cfg.model._target_,
-            "data": train_cfg.data._target_,
+            "data": OmegaConf.to_container(train_cfg.data, resolve=True),
             "seed": cfg.seed,
         }
         if Capability.TRANSLATE in model.capabilities:

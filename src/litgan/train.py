@@ -14,6 +14,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
 from litgan.models.build import build_model
+from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
+from litgan.utils.config_checks import TRAIN_OPTIONS, ConfigError, check_config, require_gpu_if_asked
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,21 @@ def checkpoint_to_resume(cfg: DictConfig) -> str | None:
     return None
 
 
-def identify_wandb_run(cfg: DictConfig, ckpt_path: str | None) -> None:
+def check_resumed_config(cfg: DictConfig, ckpt_path: str, stored: dict[str, Any]) -> None:
+    """Refuse to continue a checkpoint with another model, architecture, loss or data, unless
+    `allow_resume_changes` says the changes are meant."""
+    changes = config_changes(stored, cfg)
+    if not changes:
+        return
+    if not cfg.get("allow_resume_changes"):
+        raise ConfigError(
+            f"{ckpt_path} was trained with another config than this run's: {'; '.join(changes)}. Resume with the "
+            "checkpoint's settings (drop those overrides), or pass allow_resume_changes=true to continue with the new ones."
+        )
+    log.warning("Resuming %s with changed settings: %s", ckpt_path, "; ".join(changes))
+
+
+def identify_wandb_run(cfg: DictConfig, stored: dict[str, Any] | None) -> None:
     """Fill in what the W&B config leaves open: the run id a resumed checkpoint was logged
     under (an explicit `logger.wandb.id` wins), the sweep as the group, the job's overrides as
     the name."""
@@ -58,19 +74,35 @@ def identify_wandb_run(cfg: DictConfig, ckpt_path: str | None) -> None:
     if not wandb_cfg:
         return
     with open_dict(wandb_cfg):
-        if wandb_cfg.get("id") is None and ckpt_path:
-            wandb_cfg.id = stored_wandb_id(ckpt_path)
+        if wandb_cfg.get("id") is None and stored is not None:
+            wandb_cfg.id = stored_wandb_id(stored)
         wandb_cfg.group = wandb_cfg.get("group") or sweep_name()
         wandb_cfg.name = wandb_cfg.get("name") or job_name()
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
+    try:
+        return fit(cfg)
+    except Exception as error:
+        log.error("Training stopped: %s", error)  # the run folder's log keeps why
+        raise
+
+
+def fit(cfg: DictConfig) -> dict[str, Any]:
+    check_config(cfg, TRAIN_OPTIONS)
+    require_gpu_if_asked(
+        "trainer.accelerator",
+        cfg.trainer.get("accelerator"),
+        "trainer=cpu, or trainer=ddp_cpu for DDP on CPU processes",
+    )
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     choose_wandb_mode()
     ckpt_path = checkpoint_to_resume(cfg)
-    identify_wandb_run(cfg, ckpt_path)
-
+    stored = run_config(read_checkpoint(ckpt_path, mmap=True)) if ckpt_path else None  # mmap: the config only
+    if stored is not None:
+        check_resumed_config(cfg, ckpt_path, stored)
+    identify_wandb_run(cfg, stored)
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))

@@ -154,7 +154,17 @@ class FileDataModule(GANDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size * self.batches_per_step, shuffle=True)
+        step_size = self.batch_size * self.batches_per_step  # images one generator step takes, per process
+        _, world_size = self._process_share()
+        if len(self.train_set) < step_size * world_size:
+            fits = len(self.train_set) // (self.batches_per_step * world_size)
+            raise ValueError(
+                f"{type(self).__name__} has {len(self.train_set)} training images, but one generator step takes "
+                f"data.batch_size x n_critic = {self.batch_size} x {self.batches_per_step} = {step_size} images"
+                + (f" in each of {world_size} processes" if world_size > 1 else "")
+                + (f": set data.batch_size={fits} or less, or add images." if fits else ": add images.")
+            )
+        return self._loader(self.train_set, step_size, shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, self.val_batch_size, shuffle=False)

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from litgan.data.base import FileDataModule, TrainingData, shape_of
-from litgan.data.vision import load_image
+from litgan.data.vision import load_image, refuse_unreadable_images
 
 # StarGAN's choice: hair colour is one domain group (exclusive values), gender and age are bits
 DEFAULT_ATTRIBUTES = (("Black_Hair", "Blond_Hair", "Brown_Hair"), "Male", "Young")
@@ -37,6 +37,7 @@ def read_attributes(path: Path, selected: tuple[str, ...]) -> tuple[list[str], T
 
 class CelebAAttributes(Dataset):
     def __init__(self, folder: Path, files: list[str], attributes: Tensor, image_size: int, crop: int) -> None:
+        refuse_unreadable_images([folder / name for name in files])
         self.folder, self.files, self.attributes = folder, files, attributes
         self.transform = transforms.Compose(
             [

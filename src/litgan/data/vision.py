@@ -98,6 +98,7 @@ class ImageFolderDataset(Dataset):
     """Every image file below `root` (any nesting, no labels), sorted by path."""
 
     def __init__(self, files: list[Path], channels: int, image_size: int) -> None:
+        refuse_unreadable_images(files)
         self.files = files
         self.transform = image_transform(channels, image_size)
 
@@ -115,6 +116,22 @@ def load_image(path: Path, transform: Callable[[Image.Image], Tensor]) -> Tensor
             return transform(image)
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
+
+
+def refuse_unreadable_images(files: list[Path]) -> None:
+    """Every file PIL cannot open or whose structure is damaged, named before training starts
+    (a check of headers and chunk checksums: it does not decode every pixel)."""
+    unreadable = []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except Exception as error:  # noqa: BLE001 - PIL reports damage through many exception types
+            unreadable.append(f"{path} ({type(error).__name__}: {error})")
+    if unreadable:
+        raise ValueError(
+            f"{len(unreadable)} of {len(files)} images cannot be read; remove or replace them: " + "; ".join(unreadable)
+        )
 
 
 def list_images(root: str | Path) -> list[Path]:

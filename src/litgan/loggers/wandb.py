@@ -8,7 +8,6 @@ from numbers import Number
 from pathlib import Path
 from typing import Any
 
-import torch
 import wandb
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
@@ -106,9 +105,6 @@ class WandbLogger(LightningWandbLogger):
         self._finished = True
 
 
-def stored_wandb_id(ckpt_path: str | Path) -> str | None:
-    """The W&B run id a litgan checkpoint was trained under (None for runs without W&B)."""
-    # mmap: only the small config is read, not the tensors
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)
-    run_config = checkpoint.get("hyper_parameters", {}).get("run_config") or {}
+def stored_wandb_id(run_config: dict[str, Any]) -> str | None:
+    """The W&B run id in a checkpoint's run config (None for runs without W&B)."""
     return ((run_config.get("logger") or {}).get("wandb") or {}).get("id")

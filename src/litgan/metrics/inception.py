@@ -18,6 +18,10 @@ class MissingInceptionWeights(FileNotFoundError):
     pass
 
 
+class InvalidInceptionWeights(ValueError):
+    pass
+
+
 def hub_weights_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_FILE
 
@@ -62,9 +66,16 @@ class InceptionFeatures(nn.Module):
         self.weights_path = Path(weights_path)
         self.sha256 = file_sha256(weights_path)  # names the reference cache and the eval protocol
         self.name = f"inception-v3-compat:{self.sha256[:16]}"
-        self.net = FeatureExtractorInceptionV3(
-            "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(weights_path)
-        )
+        try:
+            self.net = FeatureExtractorInceptionV3(
+                "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(weights_path)
+            )
+        except Exception as error:  # noqa: BLE001 - unpickling garbage fails in many ways; all mean the same
+            raise InvalidInceptionWeights(
+                f"{self.weights_path} (sha256 {self.sha256[:16]}...) is not an InceptionV3 weights file: PyTorch "
+                f"cannot load it as {WEIGHTS_FILE} ({type(error).__name__}: {error}). Replace it with that file "
+                f"from {URL_INCEPTION_V3}."
+            ) from error
 
     @torch.no_grad()
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import torch
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.data.base import GANDataModule, TrainingData
 from litgan.models.base import AdversarialModel, Capability
+from litgan.utils.checkpoints import read_checkpoint, run_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
 
@@ -56,15 +56,8 @@ def load_model(
     ckpt_path: str | Path,
 ) -> tuple[AdversarialModel, GANDataModule, DictConfig, dict[str, Any]]:
     """Rebuild datamodule and model from the config saved in a litgan checkpoint, with its weights."""
-    ckpt_path = Path(ckpt_path)
-    if not ckpt_path.is_file():
-        raise FileNotFoundError(f"Checkpoint {ckpt_path.resolve()} does not exist.")
-    # our checkpoints hold loop and RNG state besides tensors, hence weights_only=False
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-    run_config = checkpoint.get("hyper_parameters", {}).get("run_config")
-    if run_config is None:
-        raise ValueError(f"{ckpt_path} holds no training config: it was not written by litgan's train().")
-    train_cfg = OmegaConf.create(run_config)
+    checkpoint = read_checkpoint(ckpt_path)
+    train_cfg = OmegaConf.create(run_config(checkpoint))
     datamodule = hydra.utils.instantiate(train_cfg.data)
     model = build_model(train_cfg, datamodule)
     model.load_state_dict(checkpoint["state_dict"])
