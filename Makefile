@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test bench lint format clean
+.PHONY: help install train test bench lint clean
 
 help: ## show this help
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,14 +27,8 @@ test: $(STAMP) ## run the test suite (unit, end-to-end, DDP on 2 CPU processes, 
 bench: $(STAMP) ## speed against a plain PyTorch loop, and quality runs (minutes; not part of `make test`)
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q $(ARGS)
 
-lint: $(STAMP) ## ruff checks, formatting check, GitHub workflow schema
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-
-format: $(STAMP) ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+lint: $(STAMP) ## the pre-commit hooks on every file: ruff check --fix, ruff format, workflow schema (as CI)
+	$(BIN)/pre-commit run --all-files
 
 clean: ## remove run outputs and caches (keeps .venv)
 	rm -rf logs outputs multirun wandb .pytest_cache .ruff_cache

@@ -81,3 +81,18 @@ def test_ci_runs_the_same_command_as_developers():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert readme.index("make train") < readme.index("make test") < readme.index("python src/train.py")
+
+
+def test_the_lint_tools_are_pinned_alike_in_the_hooks_and_the_dev_extra():
+    import re
+
+    import yaml
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    dev = set(re.findall(r'^\s+"([\w-]+==[\w.]+)",', pyproject[pyproject.index("dev = [") :], flags=re.MULTILINE))
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+    in_hooks = {dep for repo in hooks for hook in repo["hooks"] for dep in hook.get("additional_dependencies", [])}
+    assert {name.split("==")[0] for name in in_hooks} == {"ruff", "check-jsonschema"}
+    assert in_hooks <= dev, f"pin {in_hooks - dev} in pyproject.toml's dev extra too, or change the hooks"
+    workflow = (ROOT / ".github" / "workflows" / "tests.yml").read_text()
+    assert "pre-commit run --all-files" in workflow and "pre-commit run --all-files" in (ROOT / "Makefile").read_text()
