@@ -62,3 +62,30 @@ def tiny_overrides(architecture: str = "mlp", steps: int = 4) -> list[str]:
         "data.batch_size=16",
         "callbacks.last_checkpoint.every_n_train_steps=2",
     ]
+
+
+# scenes per attribute classifier of the translation measures: 100% held out (600 gives 79% for shape)
+CLASSIFIER_SAMPLES = 1000
+
+
+@pytest.fixture(scope="session")
+def shape_classifiers(tmp_path_factory) -> Path:
+    """A cache folder holding the four attribute classifiers of the 32 px shapes tasks (CycleGAN's
+    and StarGAN's translation measures), trained once for the session: pass it as paths.cache_dir
+    with callbacks.translation_measures.classifier_samples=CLASSIFIER_SAMPLES."""
+    from litgan.metrics.translation import TranslationJudge
+
+    cache = tmp_path_factory.mktemp("shape-classifiers")
+    TranslationJudge(32, str(cache), classifier_samples=CLASSIFIER_SAMPLES)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def digits_classifier(tmp_path_factory) -> Path:
+    """A cache folder holding metrics=domain's classifier of the digits, trained once for the session."""
+    from litgan.data import DigitsDataModule
+    from litgan.metrics.domain_classifier import load_or_train
+
+    cache = tmp_path_factory.mktemp("digits-classifier")
+    load_or_train(DigitsDataModule(), cache)
+    return cache

@@ -13,7 +13,7 @@ from litgan.data import UnpairedFolderDataModule, UnpairedShapesDataModule
 from litgan.models.build import build_model
 from litgan.models.image_pool import ImagePool
 from litgan.models.schedules import constant_then_linear_decay
-from tests.conftest import tiny_overrides
+from tests.conftest import CLASSIFIER_SAMPLES, tiny_overrides
 from tests.helpers import straight_and_resumed
 
 TINY = [
@@ -163,18 +163,20 @@ def test_unpaired_folder_loader_reads_cyclegan_layout(tmp_path):
     assert F.l1_loss(a, b) > 0
 
 
-def test_translation_measures_are_logged(compose_config, tmp_path):
+def test_translation_measures_are_logged(compose_config, shape_classifiers):
     from litgan.train import train
 
     metrics = train(
         compose_config(
             [
                 *cyclegan_overrides(steps=2),
-                "callbacks.translation_measures.classifier_samples=200",
-                f"paths.cache_dir={tmp_path}",
+                f"callbacks.translation_measures.classifier_samples={CLASSIFIER_SAMPLES}",
+                f"paths.cache_dir={shape_classifiers}",
             ]
         )
     )
     for name in ("translation_success", "content_preserved", "cycle_error"):
         assert 0 <= metrics[f"val/{name}"] <= (2 if name == "cycle_error" else 1), name
-    assert len(list(tmp_path.glob("domain-classifier-ShapesDataModule-*.pt"))) == 4  # one per attribute
+    assert (
+        len(list(shape_classifiers.glob("domain-classifier-ShapesDataModule-*.pt"))) == 4
+    )  # one per attribute, reused

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import tiny_overrides
+from litgan.train import train
+from tests.conftest import CLASSIFIER_SAMPLES, compose_train_config, tiny_overrides
 from tests.test_stargan import stargan_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,16 +67,14 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
             f"+callbacks.save_parameters.path={tmp_path / 'ddp_params'}",
         ],
     )
-    run_train(
-        tmp_path / "single",
-        [
-            *common,
-            *[o for o in ddp if o.startswith("data=")],
-            "trainer=cpu",
-            f"data.batch_size={2 * PER_RANK_BATCH}",
-            f"+callbacks.save_parameters.path={tmp_path / 'single_params'}",
-        ],
-    )
+    single_process = [
+        *common,
+        *[o for o in ddp if o.startswith("data=")],
+        "trainer=cpu",
+        f"data.batch_size={2 * PER_RANK_BATCH}",
+        f"+callbacks.save_parameters.path={tmp_path / 'single_params'}",
+    ]
+    train(compose_train_config(single_process, tmp_path / "single"))  # in this process: one start-up less
 
     rank0, rank1 = (torch.load(tmp_path / "ddp_params" / f"rank{r}.pt") for r in (0, 1))
     single = torch.load(tmp_path / "single_params" / "rank0.pt")
@@ -110,16 +109,11 @@ def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(compose_con
 
 
 @pytest.mark.slow
-def test_image_metrics_with_two_processes_equal_one_process(tmp_path):
+def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_classifier):
     """Each process generates its share of the samples and adds its share of the reference
     features; after synchronisation the value equals the single-process one."""
     import csv
 
-    from litgan.data import DigitsDataModule
-    from litgan.metrics.domain_classifier import load_or_train
-
-    cache = tmp_path / "cache"
-    load_or_train(DigitsDataModule(), cache)  # trained once, shared by both runs
     common = [
         "model=wgan_gp",
         "data=digits",
@@ -127,7 +121,7 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path):
         "metrics=domain",
         "metrics.num_samples=64",
         "metrics.batch_size=16",
-        f"paths.cache_dir={cache}",
+        f"paths.cache_dir={digits_classifier}",
     ]
 
     def fid_domain(run_dir: Path) -> list[float]:
@@ -142,11 +136,11 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_cyclegan_trains_under_ddp_on_two_cpu_processes(tmp_path):
+def test_cyclegan_trains_under_ddp_on_two_cpu_processes(tmp_path, shape_classifiers):
     from tests.test_cyclegan import cyclegan_overrides
 
     overrides = [o for o in cyclegan_overrides(steps=4) if not o.startswith("logger=")]
-    run_train(tmp_path / "cyclegan", [*overrides, "trainer=ddp_cpu", "logger=csv", f"paths.cache_dir={tmp_path / 'cache'}",
-                                       "callbacks.translation_measures.classifier_samples=200"])  # fmt: skip
+    run_train(tmp_path / "cyclegan", [*overrides, "trainer=ddp_cpu", "logger=csv", f"paths.cache_dir={shape_classifiers}",
+                                       f"callbacks.translation_measures.classifier_samples={CLASSIFIER_SAMPLES}"])  # fmt: skip
     checkpoint = torch.load(tmp_path / "cyclegan" / "checkpoints" / "last.ckpt", weights_only=False)
     assert checkpoint["global_step"] == 4 and len(checkpoint["litgan"]["pools"]) == 2

@@ -44,7 +44,7 @@ def inception_weights(tmp_path_factory):
 @pytest.fixture(scope="session")
 def image_sets():
     generator = torch.Generator().manual_seed(0)
-    real = torch.randint(0, 256, (80, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    real = torch.randint(0, 256, (48, 3, 32, 32), dtype=torch.uint8, generator=generator)
     fake = (real.float() * 0.7 + 30).clamp(0, 255).to(torch.uint8)
     return real, fake
 
@@ -64,13 +64,13 @@ class UInt8Images(torch.utils.data.Dataset):
 def test_fid_is_kid_agree_with_torch_fidelity(inception_weights, image_sets):
     real, fake = image_sets
     reference = torch_fidelity.calculate_metrics(
-        input1=UInt8Images(fake), input2=UInt8Images(real), fid=True, isc=True, kid=True, kid_subset_size=40,
-        isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=40,
+        input1=UInt8Images(fake), input2=UInt8Images(real), fid=True, isc=True, kid=True, kid_subset_size=24,
+        isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=48,
     )  # fmt: skip
     inception = InceptionFeatures(inception_weights)
     real_in_model_range, fake_in_model_range = (images.float() / 127.5 - 1 for images in (real, fake))
     assert torch.equal(to_uint8(real_in_model_range[:, :3]), real)  # the same pixels reach both implementations
-    quality = ImageQuality(2048, kid_subset_size=40, is_splits=2, precision_recall=False)
+    quality = ImageQuality(2048, kid_subset_size=24, is_splits=2, precision_recall=False)
     quality.update(inception(real_in_model_range)[0], None, real=True)
     quality.update(*inception(fake_in_model_range), real=False)
     ours = quality.compute()
@@ -82,14 +82,9 @@ def test_fid_is_kid_agree_with_torch_fidelity(inception_weights, image_sets):
     assert abs(ours["kid"] - reference["kernel_inception_distance_mean"]) < spread
 
 
-@pytest.fixture(scope="session")
-def classifier_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("domain-classifier")
-
-
-def test_fid_against_itself_is_zero_and_grows_with_the_shift(classifier_cache):
+def test_fid_against_itself_is_zero_and_grows_with_the_shift(digits_classifier):
     digits = DigitsDataModule()
-    classifier, _ = load_or_train(digits, cache_dir=classifier_cache)
+    classifier, _ = load_or_train(digits, cache_dir=digits_classifier)
     real = digits.split_tensors("train")[0][:600]
     features = classifier(real)[0]
     values = []
@@ -102,17 +97,18 @@ def test_fid_against_itself_is_zero_and_grows_with_the_shift(classifier_cache):
     assert values == sorted(values) and values[-1] > 10 * values[1] > 0
 
 
-def test_domain_classifier_is_accurate_deterministic_and_cached(classifier_cache):
+def test_domain_classifier_is_accurate_deterministic_and_cached(digits_classifier):
     from litgan.metrics.domain_classifier import train_classifier
 
     digits = DigitsDataModule()
-    model, accuracy = load_or_train(digits, cache_dir=classifier_cache)
+    model, accuracy = load_or_train(digits, cache_dir=digits_classifier)
     assert accuracy > 0.9
-    assert len(list(classifier_cache.glob("domain-classifier-*.pt"))) == 1
-    retrained, retrained_accuracy = train_classifier(digits)  # same seed, same weights
-    assert retrained_accuracy == accuracy
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), retrained.state_dict().values()))
-    again, accuracy_again = load_or_train(digits, cache_dir=classifier_cache)
+    assert len(list(digits_classifier.glob("domain-classifier-*.pt"))) == 1
+    first, first_accuracy = train_classifier(digits, epochs=2)  # same seed, same weights
+    second, second_accuracy = train_classifier(digits, epochs=2)
+    assert first_accuracy == second_accuracy
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    again, accuracy_again = load_or_train(digits, cache_dir=digits_classifier)
     assert accuracy_again == accuracy
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
@@ -223,21 +219,12 @@ def test_training_logs_every_inception_metric_and_its_best(compose_config, incep
 
 
 def compose_eval(overrides, output_dir):
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from omegaconf import open_dict
+    from tests.conftest import compose_train_config
 
-    from tests.conftest import CONFIG_DIR
-
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("eval", overrides=overrides)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-    return cfg
+    return compose_train_config(overrides, output_dir, config_name="eval")
 
 
-def test_eval_scores_a_checkpoint_and_states_the_protocol(compose_config, classifier_cache, tmp_path):
+def test_eval_scores_a_checkpoint_and_states_the_protocol(compose_config, digits_classifier, tmp_path):
     import json
 
     from litgan.evaluate import evaluate
@@ -249,7 +236,7 @@ def test_eval_scores_a_checkpoint_and_states_the_protocol(compose_config, classi
             f"ckpt_path={trained['last_model_path']}",
             "metrics=domain",
             "num_samples=200",
-            f"paths.cache_dir={classifier_cache}",
+            f"paths.cache_dir={digits_classifier}",
         ],
         tmp_path / "eval",
     )
@@ -260,7 +247,7 @@ def test_eval_scores_a_checkpoint_and_states_the_protocol(compose_config, classi
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text()) == report
 
 
-def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, classifier_cache, tmp_path):
+def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, digits_classifier, tmp_path):
     from torchvision.utils import save_image
 
     from litgan.evaluate import evaluate
@@ -276,7 +263,7 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, cla
                 f"images_dir={folder}",
                 "data=digits",
                 "metrics=domain",
-                f"paths.cache_dir={classifier_cache}",
+                f"paths.cache_dir={digits_classifier}",
             ],
             tmp_path / "d",
         )

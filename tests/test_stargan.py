@@ -17,10 +17,9 @@ from litgan.metrics.translation import TranslationJudge
 from litgan.models.build import build_model
 from litgan.nets import ResnetGenerator, StarGANDiscriminator
 from litgan.utils.random import ShardedGenerator
-from tests.conftest import tiny_overrides
+from tests.conftest import CLASSIFIER_SAMPLES, tiny_overrides
 from tests.helpers import straight_and_resumed
 
-CLASSIFIER_SAMPLES = 1000  # scenes per attribute classifier: 100% held out (600 gives 79% for shape)
 TINY = [
     "model=stargan",
     "architecture.generator.features=4",
@@ -215,14 +214,6 @@ def test_stargan_trains_on_celeba_files(compose_config, tmp_path):
     )
     trainer.fit(model, datamodule=datamodule)
     assert trainer.global_step == 2 and model.critic_updates == 10
-
-
-@pytest.fixture(scope="session")
-def shape_classifiers(tmp_path_factory) -> Path:
-    """The four attribute classifiers, trained once for the session."""
-    cache = tmp_path_factory.mktemp("classifiers")
-    TranslationJudge(ShapeDomainsDataModule().image_size, str(cache), classifier_samples=CLASSIFIER_SAMPLES)
-    return cache
 
 
 def measure(cache: Path, datamodule, batch, outputs) -> dict[str, float]:

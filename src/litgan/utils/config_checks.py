@@ -154,15 +154,16 @@ def describe(kind: Any) -> str:
 
 def declared_parameters(target: Any) -> tuple[dict[str, Any], bool]:
     """A function's or class's parameters with their declared types (`Any` where none can be
-    read), following a constructor's `**kwargs` up to its base classes; and whether it takes
-    any keyword at all."""
-    functions = (
-        [c.__dict__["__init__"] for c in inspect.getmro(target) if "__init__" in c.__dict__]
-        if inspect.isclass(target)
-        else [target]
-    )
+    read), and whether it takes any keyword at all. litgan's own constructors pass `**kwargs`
+    to their base class (a model family to `AdversarialModel`), so those are followed up the
+    class hierarchy; elsewhere `**kwargs` may go anywhere (Lightning's DDPStrategy hands them
+    to DistributedDataParallel) and any key is accepted."""
+    if not inspect.isclass(target):
+        chain = [(target.__module__, target)]
+    else:
+        chain = [(c.__module__, c.__dict__["__init__"]) for c in inspect.getmro(target) if "__init__" in c.__dict__]
     parameters: dict[str, Any] = {}
-    for function in functions:
+    for module, function in chain:
         try:
             signature = inspect.signature(function)
         except (TypeError, ValueError):  # a builtin without a signature: nothing declared to check
@@ -176,4 +177,6 @@ def declared_parameters(target: Any) -> tuple[dict[str, Any], bool]:
                 parameters.setdefault(name, hints.get(name, Any))
         if all(p.kind is not p.VAR_KEYWORD for p in signature.parameters.values()):
             return parameters, False
+        if not module.startswith("litgan."):
+            return parameters, True
     return parameters, True
