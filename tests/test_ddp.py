@@ -37,16 +37,17 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "model_name,ddp",
+    "model_name,ddp,options",
     [
-        ("wgan_gp", ["trainer=ddp_cpu"]),
-        ("gan", ["trainer.devices=2"]),  # the default trainer, as `trainer.devices=4` on GPUs
-        ("cgan", ["trainer=ddp_cpu", "data=digits"]),  # labels travel with their images
-        ("bigan", ["trainer=ddp_cpu"]),  # the encoder trains with the generator
-        ("stargan", ["trainer=ddp_cpu"]),  # target domains are drawn for the global batch
+        ("wgan_gp", ["trainer=ddp_cpu"], []),
+        # the default trainer, as `trainer.devices=4` on GPUs; the averaged generator of every process
+        ("gan", ["trainer.devices=2"], ["model.ema_decay=0.9"]),
+        ("cgan", ["trainer=ddp_cpu"], ["data=digits"]),  # labels travel with their images
+        ("bigan", ["trainer=ddp_cpu"], []),  # the encoder trains with the generator
+        ("stargan", ["trainer=ddp_cpu"], []),  # target domains are drawn for the global batch
     ],
 )
-def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name, ddp):
+def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, model_name, ddp, options):
     overrides = (
         [*stargan_overrides(STEPS), "~callbacks.translation_measures", FLOAT64]
         if model_name == "stargan"
@@ -54,6 +55,7 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
     )
     common = [
         f"model={model_name}",
+        *options,
         *[o for o in overrides if not o.startswith(("data.batch_size", "logger="))],
         "logger=wandb",
         "+callbacks.save_parameters._target_=tests.helpers.SaveParametersPerRank",
@@ -69,7 +71,6 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
     )
     single_process = [
         *common,
-        *[o for o in ddp if o.startswith("data=")],
         "trainer=cpu",
         f"data.batch_size={2 * PER_RANK_BATCH}",
         f"+callbacks.save_parameters.path={tmp_path / 'single_params'}",
@@ -79,6 +80,7 @@ def test_two_processes_match_one_process_over_the_same_global_batches(tmp_path, 
     rank0, rank1 = (torch.load(tmp_path / "ddp_params" / f"rank{r}.pt") for r in (0, 1))
     single = torch.load(tmp_path / "single_params" / "rank0.pt")
     assert rank0.keys() == single.keys() and any(k.startswith("generator") for k in rank0)
+    assert any(k.startswith("generator_ema.") for k in rank0) == ("model.ema_decay=0.9" in options)
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), f"{name} differs between ranks"
         torch.testing.assert_close(

@@ -129,14 +129,22 @@ def flat_state(model, trainer):
 
 
 @pytest.mark.parametrize(
-    "model_name,data", [("wgan_gp", "ring"), ("gan", "ring"), ("cgan", "digits"), ("bigan", "ring"), ("sngan", "ring")]
+    "model_name,data,options",
+    [
+        ("wgan_gp", "ring", []),
+        ("gan", "ring", []),
+        ("gan", "ring", ["model.ema_decay=0.9", "model.ema_start=3"]),  # the averaged generator resumes too
+        ("cgan", "digits", []),
+        ("bigan", "ring", []),
+        ("sngan", "ring", []),
+    ],
 )
-def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data):
+def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data, options):
     """Train 2N steps; train N, save, resume for N more (mid-epoch): same parameters and optimiser state."""
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     n = 5
-    cfg = compose_config([f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n)])
+    cfg = compose_config([f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n), *options])
     straight_trainer, straight = fit(cfg)
     ckpt = ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=n, save_top_k=-1, filename="half")
     fit(cfg, [ckpt], max_steps=n, enable_checkpointing=True)

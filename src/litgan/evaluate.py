@@ -129,9 +129,11 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
                 "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
             )
         model.to(device)
+        model.sample_from_ema = cfg.ema
         report = {
             "checkpoint": str(Path(cfg.ckpt_path).resolve()),
             "generator_step": checkpoint["global_step"],
+            "generator": "ema" if model.generator_ema is not None and cfg.ema else "trained",
             "model": train_cfg.model._target_,
             "data": OmegaConf.to_container(train_cfg.data, resolve=True),
             "seed": cfg.seed,

@@ -11,6 +11,7 @@ import torch
 from lightning import LightningModule
 from torch import Tensor, nn
 from torch.optim import Optimizer
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights
@@ -81,6 +82,8 @@ class AdversarialModel(LightningModule):
         spectral_norm: bool = False,
         scheduler_g: Callable[..., Any] | None = None,
         scheduler_d: Callable[..., Any] | None = None,
+        ema_decay: float | None = None,
+        ema_start: int = 0,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -92,6 +95,9 @@ class AdversarialModel(LightningModule):
         self.gradient_penalty_weight = gradient_penalty_weight
         self.weight_clip = weight_clip
         self.spectral_norm = spectral_norm
+        self.ema_decay, self.ema_start = ema_decay, ema_start
+        # eval.py may measure the raw generator of a model trained with an EMA one
+        self.sample_from_ema = True
         self.seed = seed
         self.critic_updates = 0
         self._random: ShardedGenerator | None = None
@@ -107,6 +113,29 @@ class AdversarialModel(LightningModule):
             )
         self.generator = generator
         self.discriminator = add_spectral_norm(discriminator) if self.spectral_norm else discriminator
+        self.generator_ema = None
+        if self.ema_decay is not None:
+            average = get_ema_multi_avg_fn(self.ema_decay)
+            self.generator_ema = AveragedModel(generator, multi_avg_fn=average, use_buffers=False).requires_grad_(False)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that samples, plots, metrics and eval.py use: the exponential moving
+        average of the trained one when `ema_decay` is set (and `sample_from_ema`)."""
+        if self.generator_ema is not None and self.sample_from_ema:
+            return self.generator_ema.module
+        return self.generator
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """After each generator update: average the weights (for the first `ema_start` steps the
+        average is the current generator, so early weights do not linger); batch-norm statistics
+        are copied, as StyleGAN does, not averaged."""
+        if self.global_step <= self.ema_start:
+            self.generator_ema.n_averaged.zero_()  # AveragedModel copies on its first update
+        self.generator_ema.update_parameters(self.generator)
+        for averaged, current in zip(self.generator_ema.module.buffers(), self.generator.buffers()):
+            averaged.copy_(current)
 
     @property
     def random(self) -> ShardedGenerator:
@@ -149,6 +178,8 @@ class AdversarialModel(LightningModule):
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(g_loss)
             opt_g.step()
+        if self.generator_ema is not None:
+            self.update_ema()
 
         schedulers = self.lr_schedulers()  # None, one scheduler, or a list
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:

@@ -43,20 +43,20 @@ class BiGAN(AdversarialModel):
         )
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.generator["decoder"](z)
+        return self.sampler["decoder"](z)
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.generator["decoder"](z)
+        return self.sampler["decoder"](z)
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.generator["encoder"](x)
+        return self.sampler["encoder"](x)
 
     # --- losses -----------------------------------------------------------------------------
 
     def pairs(self, real: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """(x, E(x)) and (G(z), z) for a minibatch of real samples."""
         z = self.random.randn(len(real), self.latent_dim)
-        return real, self.encode(real), self.sample(z), z
+        return real, self.generator["encoder"](real), self.generator["decoder"](z), z
 
     def critic_loss(self, real: Tensor, *labels: Tensor) -> CriticTerms:
         x, code, fake, z = self.pairs(real)

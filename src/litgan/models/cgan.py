@@ -45,7 +45,7 @@ class ConditionalGAN(GAN):
         """Without labels: classes in turn (0, 1, ..., C-1, 0, ...), so every class is represented."""
         if labels is None:
             labels = self.balanced_labels(len(z), z.device)
-        return self.generator(z, labels)
+        return self.sampler(z, labels)
 
     def balanced_labels(self, n: int, device: torch.device) -> Tensor:
         return torch.arange(n, device=device) % self.num_classes

@@ -82,17 +82,17 @@ class CycleGAN(AdversarialModel):
         a, b = batch[0], batch[1]
         if batch_idx == 0:
             self._grid_images = (a, b)
-        fake_b = self.generator["a_to_b"](a)
-        rec_a = self.generator["b_to_a"](fake_b)
+        fake_b = self.sampler["a_to_b"](a)
+        rec_a = self.sampler["b_to_a"](fake_b)
         return {"real": b, "fake": fake_b, "source": a, "reconstructed": rec_a}
 
     @torch.no_grad()
     def sample_grid(self, columns: int) -> Tensor:
         """Rows: A, G(A), F(G(A)), B, F(B), G(F(B)) for the first validation images of each domain."""
         a, b = (images[:columns] for images in self._grid_images)
-        fake_b, fake_a = self.translate(a, b)
-        rec_a, rec_b = self.translate(fake_a, fake_b)[::-1]
-        return torch.cat([a, fake_b, rec_a, b, fake_a, rec_b])
+        a_to_b, b_to_a = self.sampler["a_to_b"], self.sampler["b_to_a"]
+        fake_b, fake_a = a_to_b(a), b_to_a(b)
+        return torch.cat([a, fake_b, b_to_a(fake_b), b, fake_a, a_to_b(fake_a)])
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)

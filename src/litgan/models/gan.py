@@ -37,11 +37,11 @@ class GAN(AdversarialModel):
         self.latent_dim: int = self.generator.latent_dim
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.generator(z)
+        return self.sampler(z)
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Samples for metrics and plots; conditional models use `labels`."""
-        return self.generator(z)
+        return self.sampler(z)
 
     @torch.no_grad()
     def sample_grid(self, columns: int) -> Tensor:

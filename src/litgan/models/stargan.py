@@ -142,12 +142,12 @@ class StarGAN(AdversarialModel):
         edits = torch.stack(self.single_edits(labels))  # (edits, n, domains)
         rows = torch.arange(len(images), device=images.device)
         target = edits[rows % len(edits), rows]
-        translated = self.generator(images, target)
-        reconstructed = self.generator(translated, labels)
+        translated = self.sampler(images, target)
+        reconstructed = self.sampler(translated, labels)
         return {"real": images, "fake": translated, "source": images, "target": target, "reconstructed": reconstructed}
 
     @torch.no_grad()
     def sample_grid(self, columns: int) -> Tensor:
         """Row 0: the first validation images; then one row per single edit (each domain)."""
         images, labels = (tensor[:columns] for tensor in self._grid_images)
-        return torch.cat([images, *(self.generator(images, target) for target in self.single_edits(labels))])
+        return torch.cat([images, *(self.sampler(images, target) for target in self.single_edits(labels))])

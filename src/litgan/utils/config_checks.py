@@ -24,12 +24,15 @@ class ConfigError(ValueError):
 class Bound(typing.NamedTuple):
     minimum: float
     inclusive: bool = True
+    below: float | None = None  # an exclusive upper bound, where there is one
 
     def holds(self, value: float) -> bool:
-        return value >= self.minimum if self.inclusive else value > self.minimum
+        above = value >= self.minimum if self.inclusive else value > self.minimum
+        return above and (self.below is None or value < self.below)
 
     def __str__(self) -> str:
-        return f"{'≥' if self.inclusive else '>'} {self.minimum:g}"
+        lower = f"{'≥' if self.inclusive else '>'} {self.minimum:g}"
+        return lower if self.below is None else f"{lower} and < {self.below:g}"
 
 
 RANGES: dict[str, Bound] = {
@@ -40,6 +43,8 @@ RANGES: dict[str, Bound] = {
     "lr": Bound(0, inclusive=False),
     "gradient_penalty_weight": Bound(0),
     "weight_clip": Bound(0, inclusive=False),
+    "ema_decay": Bound(0, inclusive=False, below=1),
+    "ema_start": Bound(0),
     "num_samples": Bound(1),
     "num_val_samples": Bound(1),
     "num_real_samples": Bound(1),
@@ -70,6 +75,7 @@ EVAL_OPTIONS: dict[str, Any] = {
     "batch_size": int,
     "device": str,
     "grid_rows": int,
+    "ema": bool,
 }
 
 

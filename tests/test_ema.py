@@ -1,0 +1,90 @@
+"""The exponential moving average of the generator: its arithmetic, what samples from it, batch
+norm statistics, the checkpoint and eval.py. (Exact resume and DDP equality: test_training.py and
+test_ddp.py run a model with `model.ema_decay` too.)"""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from lightning import Callback, Trainer
+
+from litgan.models.build import build_model
+from tests.conftest import compose_train_config, tiny_overrides
+
+
+class RecordGeneratorWeights(Callback):
+    """The generator's weights after every training step."""
+
+    def __init__(self) -> None:
+        self.weights: list[list[torch.Tensor]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.weights.append([p.detach().clone() for p in pl_module.generator.parameters()])
+
+
+def fit(cfg, steps: int, callbacks=()):
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    trainer = Trainer(
+        accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, callbacks=list(callbacks),
+    )  # fmt: skip
+    trainer.fit(model, datamodule=datamodule)
+    return model
+
+
+def test_the_average_copies_the_generator_until_ema_start_then_follows_the_recursion(compose_config):
+    decay, start, steps = 0.8, 2, 6
+    record = RecordGeneratorWeights()
+    cfg = compose_config(["model=gan", *tiny_overrides(), f"model.ema_decay={decay}", f"model.ema_start={start}"])
+    model = fit(cfg, steps, [record])
+    expected = record.weights[start - 1]  # a copy of the generator after step `start`
+    for weights in record.weights[start:]:
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights)]
+    averaged = list(model.generator_ema.module.parameters())
+    for mine, theirs in zip(averaged, expected):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
+    assert not any(torch.equal(a, w) for a, w in zip(averaged, record.weights[-1]))
+    assert all(not p.requires_grad for p in averaged)  # never trained, nor synchronised by DDP
+
+
+def test_samples_come_from_the_average_and_the_trained_generator_stays_available(compose_config):
+    model = fit(compose_config(["model=gan", *tiny_overrides(), "model.ema_decay=0.5"]), 4)
+    z = torch.randn(8, model.latent_dim)
+    with torch.no_grad():
+        assert torch.equal(model.sample(z), model.generator_ema.module(z))
+        assert not torch.equal(model.sample(z), model.generator(z))
+        model.sample_from_ema = False
+        assert torch.equal(model.sample(z), model.generator(z))
+    assert any(key.startswith("generator_ema.") for key in model.state_dict())  # in the checkpoint
+
+
+def test_batch_norm_statistics_are_copied_not_averaged(compose_config):
+    cfg = compose_config(["model=gan", "data=digits", *tiny_overrides("dcgan"), "model.ema_decay=0.9"])
+    model = fit(cfg, 3)
+    buffers = dict(model.generator.named_buffers())
+    assert any("running_mean" in name for name in buffers)
+    for name, averaged in model.generator_ema.module.named_buffers():
+        assert torch.equal(averaged, buffers[name]), name
+
+
+def test_out_of_range_decays_are_refused_at_start_up(compose_config):
+    from litgan.train import train
+    from litgan.utils.config_checks import ConfigError
+
+    with pytest.raises(ConfigError, match=r"model\.ema_decay=1\.5 must be > 0 and < 1"):
+        train(compose_config(["model=gan", *tiny_overrides(), "model.ema_decay=1.5"]))
+
+
+def test_eval_samples_from_the_average_unless_told_otherwise(compose_config, tmp_path):
+    from litgan.evaluate import evaluate
+    from litgan.train import train
+
+    trained = train(compose_config(["model=gan", *tiny_overrides(steps=4), "model.ema_decay=0.5"]))
+    reports = {}
+    for ema in (True, False):
+        cfg = compose_train_config(
+            [f"ckpt_path={trained['last_model_path']}", "num_samples=64", f"ema={ema}"], tmp_path / str(ema), "eval"
+        )
+        reports[ema] = evaluate(cfg)
+    assert reports[True]["generator"] == "ema" and reports[False]["generator"] == "trained"
+    assert not torch.equal(torch.load(tmp_path / "True" / "samples.pt"), torch.load(tmp_path / "False" / "samples.pt"))
