@@ -42,7 +42,8 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
         ("wgan_gp", ["trainer=ddp_cpu"], []),
         # the default trainer, as `trainer.devices=4` on GPUs; the averaged generator of every process
         ("gan", ["trainer.devices=2"], ["model.ema_decay=0.9"]),
-        ("cgan", ["trainer=ddp_cpu"], ["data=digits"]),  # labels travel with their images
+        # labels travel with their images; DiffAugment draws its transforms for the global batch
+        ("cgan", ["trainer=ddp_cpu"], ["data=digits", "model.augment=[color,translation,cutout]"]),
         ("bigan", ["trainer=ddp_cpu"], []),  # the encoder trains with the generator
         ("stargan", ["trainer=ddp_cpu"], []),  # target domains are drawn for the global batch
     ],

@@ -6,17 +6,25 @@ import torch
 from torch import Tensor, nn
 
 
-def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor) -> Tensor:
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor, loss_scale: float = 1.0
+) -> Tensor:
     """Gulrajani et al. 2017, eq. 3: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = a*real + (1-a)*fake.
 
     `alpha` holds one uniform draw per example (shape [batch]); it is passed in rather than drawn
     here so that the caller decides where randomness comes from. The norm is taken over each
     example's whole flattened gradient, not per pixel or over the batch.
+
+    `loss_scale`: under fp16 mixed precision, the gradient scaler's current scale. The scores are
+    multiplied by it before differentiating, so that small gradients do not underflow in half
+    precision, and the gradients divided by it afterwards: PyTorch's AMP recipe for gradient
+    penalties. The value does not depend on it.
     """
     alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = critic(mixed)
-    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    (scaled,) = torch.autograd.grad(scores.sum() * loss_scale, mixed, create_graph=True)
+    grad = scaled / loss_scale
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 

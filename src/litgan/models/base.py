@@ -4,17 +4,19 @@ and randomness that does not depend on the number of processes. Model families d
 `AdversarialModel` and declare what they can do."""
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NamedTuple, TypedDict
 
 import torch
 from lightning import LightningModule
+from lightning.pytorch.plugins.precision import MixedPrecision
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from litgan.data.base import TrainingData
-from litgan.losses import AdversarialLoss, clip_weights
+from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
+from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.utils.random import ShardedGenerator
 
@@ -70,6 +72,8 @@ class AdversarialModel(LightningModule):
 
     capabilities: ClassVar[Capability] = Capability.NONE
     trains_on: ClassVar[TrainingData] = TrainingData.SAMPLES
+    # whether `augment` (DiffAugment before the discriminator) applies: D takes images (and a class)
+    augments_images: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -84,9 +88,15 @@ class AdversarialModel(LightningModule):
         scheduler_d: Callable[..., Any] | None = None,
         ema_decay: float | None = None,
         ema_start: int = 0,
+        augment: Sequence[str] | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__()
+        if augment and not self.augments_images:
+            raise ValueError(
+                f"model.augment (DiffAugment) needs a discriminator that judges images (with, at most, their class): "
+                f"{type(self).__name__}'s does not; leave model.augment=null."
+            )
         self.automatic_optimization = False
         self.loss = loss
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
@@ -96,6 +106,7 @@ class AdversarialModel(LightningModule):
         self.weight_clip = weight_clip
         self.spectral_norm = spectral_norm
         self.ema_decay, self.ema_start = ema_decay, ema_start
+        self.augment = augment
         # eval.py may measure the raw generator of a model trained with an EMA one
         self.sample_from_ema = True
         self.seed = seed
@@ -112,7 +123,11 @@ class AdversarialModel(LightningModule):
                 "mixes the examples of a batch; set architecture.discriminator.norm=layer (or none)."
             )
         self.generator = generator
-        self.discriminator = add_spectral_norm(discriminator) if self.spectral_norm else discriminator
+        if self.spectral_norm:
+            discriminator = add_spectral_norm(discriminator)
+        if self.augment:
+            discriminator = AugmentedDiscriminator(discriminator, self.augment, lambda: self.random)
+        self.discriminator = discriminator
         self.generator_ema = None
         if self.ema_decay is not None:
             average = get_ema_multi_avg_fn(self.ema_decay)
@@ -198,6 +213,14 @@ class AdversarialModel(LightningModule):
         if critic.penalty is not None:
             metrics["train/gp"] = critic.penalty
         self.log_dict(metrics)
+
+    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        """The gradient penalty between `real` and `fake` (mixing weights from `self.random`),
+        with the gradient scaler's scale under fp16 mixed precision."""
+        precision = self.trainer.precision_plugin if self._trainer else None
+        scaler = precision.scaler if isinstance(precision, MixedPrecision) else None
+        scale = scaler.get_scale() if scaler is not None and scaler.is_enabled() else 1.0
+        return gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
 
     def check_finite(self, **losses: Tensor) -> None:
         """Called every `log_every_n_steps` steps only: each call waits for the device."""

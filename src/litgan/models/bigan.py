@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.losses import AdversarialLoss
 from litgan.models.base import AdversarialModel, Capability, CriticTerms, ValidationOutputs
 from litgan.nets.bigan import JointDiscriminator
 from litgan.utils.random import ShardedGenerator
@@ -65,7 +65,7 @@ class BiGAN(AdversarialModel):
         gp = None
         if self.gradient_penalty_weight:  # on the joint input: pairs mixed as one flat vector each
             real_pairs, fake_pairs = torch.cat([x.flatten(1), code], 1), torch.cat([fake.flatten(1), z], 1)
-            gp = gradient_penalty(self.discriminator.forward_flat, real_pairs, fake_pairs, self.random.rand(len(x)))
+            gp = self.penalty(self.discriminator.forward_flat, real_pairs, fake_pairs)
             loss = loss + self.gradient_penalty_weight * gp
         return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
 

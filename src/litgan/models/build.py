@@ -42,6 +42,11 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
             f"{model_class.__name__} needs a labelled dataset, and {type(datamodule).__name__} has no labels: "
             f"{data_options(lambda data: data.labelled)}."
         )
+    if cfg.model.get("augment") and len(datamodule.data_shape) != 3:
+        raise ValueError(
+            f"model.augment (DiffAugment) transforms images, and {type(datamodule).__name__} provides samples of "
+            f"shape {tuple(datamodule.data_shape)}: leave model.augment=null, or train on images (e.g. data=digits)."
+        )
     extra: dict[str, Any] = {}
     if Capability.CONDITION in model_class.capabilities:
         extra["num_classes"] = datamodule.num_classes

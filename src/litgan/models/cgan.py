@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.losses import AdversarialLoss
 from litgan.models.base import Capability, CriticTerms
 from litgan.models.gan import GAN
 from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
@@ -71,6 +71,6 @@ class ConditionalGAN(GAN):
         loss = self.loss.discriminator(real_scores, fake_scores)
         gp = None
         if self.gradient_penalty_weight:
-            gp = gradient_penalty(lambda x: self.discriminator(x, y), real, fake, self.random.rand(len(real)))
+            gp = self.penalty(lambda x: self.discriminator(x, y), real, fake)
             loss = loss + self.gradient_penalty_weight * gp
         return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.losses import AdversarialLoss
 from litgan.models.base import AdversarialModel, Capability, CriticTerms, ValidationOutputs
 from litgan.utils.random import ShardedGenerator
 
@@ -20,6 +20,7 @@ class GAN(AdversarialModel):
     global batch and sliced per process (the randomness rule of `AdversarialModel`)."""
 
     capabilities = Capability.SAMPLE
+    augments_images = True
 
     def __init__(
         self,
@@ -63,7 +64,7 @@ class GAN(AdversarialModel):
         loss = self.loss.discriminator(real_scores, fake_scores)
         gp = None
         if self.gradient_penalty_weight:
-            gp = gradient_penalty(self.discriminator, real, fake, self.random.rand(len(real)))
+            gp = self.penalty(self.discriminator, real, fake)
             loss = loss + self.gradient_penalty_weight * gp
         return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
 

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from litgan.losses import AdversarialLoss, gradient_penalty
+from litgan.losses import AdversarialLoss
 from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
 
 
@@ -102,7 +102,7 @@ class StarGAN(AdversarialModel):
     def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> CriticTerms:
         fake = self.generator(real, self.random_targets(len(real)))
         (real_scores, real_logits), (fake_scores, _) = self.discriminator(real), self.discriminator(fake)
-        gp = gradient_penalty(lambda x: self.discriminator(x)[0], real, fake, self.random.rand(len(real)))
+        gp = self.penalty(lambda x: self.discriminator(x)[0], real, fake)
         classification = classification_loss(real_logits, labels)
         loss = (
             self.loss.discriminator(real_scores, fake_scores)
