@@ -44,7 +44,7 @@ def inception_weights(tmp_path_factory):
 @pytest.fixture(scope="session")
 def image_sets():
     generator = torch.Generator().manual_seed(0)
-    real = torch.randint(0, 256, (48, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    real = torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8, generator=generator)
     fake = (real.float() * 0.7 + 30).clamp(0, 255).to(torch.uint8)
     return real, fake
 
@@ -64,13 +64,13 @@ class UInt8Images(torch.utils.data.Dataset):
 def test_fid_is_kid_agree_with_torch_fidelity(inception_weights, image_sets):
     real, fake = image_sets
     reference = torch_fidelity.calculate_metrics(
-        input1=UInt8Images(fake), input2=UInt8Images(real), fid=True, isc=True, kid=True, kid_subset_size=24,
-        isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=48,
+        input1=UInt8Images(fake), input2=UInt8Images(real), fid=True, isc=True, kid=True, kid_subset_size=12,
+        isc_splits=2, cuda=False, feature_extractor_weights_path=str(inception_weights), verbose=False, batch_size=24,
     )  # fmt: skip
     inception = InceptionFeatures(inception_weights)
     real_in_model_range, fake_in_model_range = (images.float() / 127.5 - 1 for images in (real, fake))
     assert torch.equal(to_uint8(real_in_model_range[:, :3]), real)  # the same pixels reach both implementations
-    quality = ImageQuality(2048, kid_subset_size=24, is_splits=2, precision_recall=False)
+    quality = ImageQuality(2048, kid_subset_size=12, is_splits=2, precision_recall=False)
     quality.update(inception(real_in_model_range)[0], None, real=True)
     quality.update(*inception(fake_in_model_range), real=False)
     ours = quality.compute()
@@ -207,7 +207,7 @@ def test_training_logs_every_inception_metric_and_its_best(compose_config, incep
 
     cfg = compose_config(_image_run([
         "metrics=inception", f"metrics.inception_weights={inception_weights}",
-        "metrics.num_samples=40", "metrics.num_real_samples=40", "metrics.kid_subset_size=20", "metrics.batch_size=20",
+        "metrics.num_samples=24", "metrics.num_real_samples=24", "metrics.kid_subset_size=12", "metrics.batch_size=24",
         f"paths.cache_dir={tmp_path / 'cache'}",
     ]))  # fmt: skip
     metrics = train(cfg)
@@ -255,7 +255,7 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, dig
     digits = DigitsDataModule()
     folder = tmp_path / "generated"
     folder.mkdir()
-    for i, image in enumerate(digits.split_tensors("val")[0][:48]):
+    for i, image in enumerate(digits.split_tensors("val")[0][:24]):
         save_image((image + 1) / 2, folder / f"{i:03d}.png")
     domain = evaluate(
         compose_eval(
@@ -268,14 +268,14 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, dig
             tmp_path / "d",
         )
     )
-    assert domain["num_samples"] == 48 and 0 < domain["metrics"]["val/fid_domain"]
+    assert domain["num_samples"] == 24 and 0 < domain["metrics"]["val/fid_domain"]
     inception = evaluate(compose_eval([
         f"images_dir={folder}", "data=digits", "metrics=inception", f"metrics.inception_weights={inception_weights}",
-        "metrics.num_real_samples=40", "metrics.kid_subset_size=20", "metrics.batch_size=24", f"paths.cache_dir={tmp_path / 'c'}",
+        "metrics.num_real_samples=24", "metrics.kid_subset_size=12", "metrics.batch_size=24", f"paths.cache_dir={tmp_path / 'c'}",
     ], tmp_path / "i"))  # fmt: skip
     assert {"val/fid", "val/is", "val/kid", "val/precision", "val/recall"} <= set(inception["metrics"])
     protocol = inception["protocol"]
-    assert protocol["num_real"] == 40 and protocol["num_fake"] == 48 and len(protocol["weights_sha256"]) == 64
+    assert protocol["num_real"] == 24 and protocol["num_fake"] == 24 and len(protocol["weights_sha256"]) == 64
     assert "antialias" in protocol["resize"]
 
 
