@@ -10,6 +10,7 @@ from typing import Any, ClassVar, NamedTuple, TypedDict
 import torch
 from lightning import LightningModule
 from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -89,6 +90,7 @@ class AdversarialModel(LightningModule):
         ema_decay: float | None = None,
         ema_start: int = 0,
         augment: Sequence[str] | None = None,
+        compile: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -107,10 +109,12 @@ class AdversarialModel(LightningModule):
         self.spectral_norm = spectral_norm
         self.ema_decay, self.ema_start = ema_decay, ema_start
         self.augment = augment
+        self.compile_nets = compile
         # eval.py may measure the raw generator of a model trained with an EMA one
         self.sample_from_ema = True
         self.seed = seed
         self.critic_updates = 0
+        self._compiled = False
         self._random: ShardedGenerator | None = None
         self._random_state: dict | None = None
 
@@ -132,6 +136,24 @@ class AdversarialModel(LightningModule):
         if self.ema_decay is not None:
             average = get_ema_multi_avg_fn(self.ema_decay)
             self.generator_ema = AveragedModel(generator, multi_avg_fn=average, use_buffers=False).requires_grad_(False)
+
+    def configure_model(self) -> None:
+        """`compile`: torch.compile the generator and, where no gradient penalty needs a second
+        derivative (which compiled graphs cannot give), the discriminator; in place, so that
+        checkpoints keep their names."""
+        if not self.compile_nets or self._compiled:
+            return
+        self._compiled = True
+        for net in nets(self.generator):
+            net.compile()
+        if self.gradient_penalty_weight:
+            rank_zero_info(
+                "model.compile: the discriminator stays uncompiled, since torch.compile cannot differentiate it "
+                "twice, as the gradient penalty does; the generator is compiled."
+            )
+        else:
+            for net in nets(self.discriminator):
+                net.compile()
 
     @property
     def sampler(self) -> nn.Module:
@@ -264,3 +286,9 @@ class AdversarialModel(LightningModule):
         state = checkpoint["litgan"]
         self.critic_updates = state["critic_updates"]
         self._random, self._random_state = None, state["random"]
+
+
+def nets(module: nn.Module) -> list[nn.Module]:
+    """The nets a generator or discriminator slot holds: itself, or each entry of a ModuleDict
+    (CycleGAN's two directions, BiGAN's decoder and encoder)."""
+    return list(module.values()) if isinstance(module, nn.ModuleDict) else [module]
