@@ -22,6 +22,7 @@ from litgan.models.build import load_model
 from litgan.plots import image_grid, scatter_plot
 from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, ConfigError, check_config, require_gpu_if_asked
+from litgan.utils.errors import reason_logged
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,8 @@ def evaluate_translation(
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    try:
+    with reason_logged(log, "Evaluation"):
         return measure(cfg)
-    except Exception as error:
-        log.error("Evaluation stopped: %s", error)  # the run folder's log keeps why
-        raise
 
 
 def measure(cfg: DictConfig) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
 from litgan.models.build import build_model
 from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
 from litgan.utils.config_checks import TRAIN_OPTIONS, ConfigError, check_config, require_gpu_if_asked
+from litgan.utils.errors import reason_logged
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,8 @@ def identify_wandb_run(cfg: DictConfig, stored: dict[str, Any] | None) -> None:
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
-    try:
+    with reason_logged(log, "Training"):
         return fit(cfg)
-    except Exception as error:
-        log.error("Training stopped: %s", error)  # the run folder's log keeps why
-        raise
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
