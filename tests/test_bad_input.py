@@ -163,7 +163,9 @@ def test_eval_names_what_is_wrong_with_ckpt_path(tmp_path, ring_checkpoint):
     with pytest.raises(CheckpointError, match=rf"{text} is not a litgan checkpoint: PyTorch cannot read it"):
         evaluate(compose_eval_config([f"ckpt_path={text}"], tmp_path / "eval"))
     run_dir = ring_checkpoint.parents[1]
-    with pytest.raises(CheckpointError, match=rf"{run_dir} is a directory: .* ckpt_path=.*checkpoints/.*\.ckpt"):
+    with pytest.raises(
+        CheckpointError, match=rf"{run_dir} is a directory: .* ckpt_path={run_dir}/checkpoints/last\.ckpt"
+    ):
         evaluate(compose_eval_config([f"ckpt_path={run_dir}"], tmp_path / "eval"))
     with pytest.raises(CheckpointError, match=r"missing\.ckpt does not exist"):
         evaluate(compose_eval_config([f"ckpt_path={tmp_path / 'missing.ckpt'}"], tmp_path / "eval"))

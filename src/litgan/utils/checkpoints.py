@@ -21,7 +21,7 @@ def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
     """A litgan checkpoint's contents (`mmap`: tensors stay on disk until used)."""
     path = Path(path)
     if path.is_dir():
-        found = sorted(path.rglob("*.ckpt"))
+        found = sorted(path.rglob("*.ckpt"), key=lambda file: (file.name != "last.ckpt", file))  # last.ckpt first
         example = found[0] if found else path / "checkpoints" / "last.ckpt"
         raise CheckpointError(f"{path.resolve()} is a directory: pass a checkpoint file, e.g. ckpt_path={example}.")
     if not path.is_file():
