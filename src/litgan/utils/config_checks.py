@@ -122,7 +122,7 @@ def check_arguments(path: str, node: DictConfig) -> Iterator[str]:
         yield f"{path}._target_={node._target_!r} cannot be imported"
         return
     parameters, takes_any = declared_parameters(target)
-    name = getattr(target, "__qualname__", node._target_)
+    name = target.__qualname__
     for key in node:
         value = plain(node[key])
         if key.startswith("_") or isinstance(value, dict) and "_target_" in value:
@@ -155,7 +155,7 @@ def type_adapter(kind: Any) -> TypeAdapter:
 def describe(kind: Any) -> str:
     if typing.get_origin(kind) is Literal:
         return "one of " + ", ".join(map(repr, typing.get_args(kind)))
-    return "of type " + getattr(kind, "__name__", str(kind).replace("typing.", ""))
+    return "of type " + (kind.__name__ if isinstance(kind, type) else str(kind).replace("typing.", ""))
 
 
 def declared_parameters(target: Any) -> tuple[dict[str, Any], bool]:
