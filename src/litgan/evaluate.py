@@ -120,8 +120,9 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         if not cfg.get("ckpt_path"):
             raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
-        data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",))
-        if cfg.get("data") is not None and data_changes:
+        given_data = cfg.get("data") is not None  # data= is for images_dir; a checkpoint knows its own
+        data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",)) if given_data else []
+        if data_changes:
             raise ConfigError(
                 f"{cfg.ckpt_path} was trained on other data ({'; '.join(data_changes)}), and eval.py measures a "
                 "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
