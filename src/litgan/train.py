@@ -8,6 +8,7 @@ from typing import Any
 import hydra
 import lightning as L
 from lightning import Callback, LightningDataModule, Trainer
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.loggers import Logger
 from lightning.pytorch.strategies import DDPStrategy
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -18,6 +19,7 @@ from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
 from litgan.utils.config_checks import TRAIN_OPTIONS, ConfigError, check_config, require_gpu_if_asked
 from litgan.utils.errors import reason_logged
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
+from litgan.utils.threads import use_cpu_threads
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         callbacks.append(hydra.utils.instantiate(cfg.metrics))
     loggers: list[Logger] = instantiate_group(cfg.get("logger"))
     trainer = make_trainer(cfg, callbacks, loggers)
+    if isinstance(trainer.accelerator, CPUAccelerator):
+        use_cpu_threads(trainer.num_devices, cfg.get("cpu_threads"))
 
     config = OmegaConf.to_container(cfg, resolve=True)
     try:

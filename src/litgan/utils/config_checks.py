@@ -54,6 +54,7 @@ RANGES: dict[str, Bound] = {
     "features": Bound(1),
     "image_size": Bound(8),
     "num_workers": Bound(0),
+    "cpu_threads": Bound(1),
     "every_n_train_steps": Bound(1),
     "grid_rows": Bound(1),
 }
@@ -65,6 +66,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "allow_resume_changes": bool,
     "optimized_metric": str | None,
     "optimized_metric_mode": Literal["min", "max"],
+    "cpu_threads": int | None,
 }
 
 EVAL_OPTIONS: dict[str, Any] = {
