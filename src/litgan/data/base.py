@@ -63,6 +63,9 @@ class GANDataModule(LightningDataModule):
         trainer = self.trainer
         return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
+    def _training_device(self) -> torch.device:
+        return self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+
 
 class InMemoryDataModule(GANDataModule):
     """Datasets small enough to be tensors: generated 2-D data, digits, procedural images.
@@ -93,7 +96,9 @@ class InMemoryDataModule(GANDataModule):
 
     def train_dataloader(self) -> InMemoryBatches:
         rank, world = self._process_share()
-        return InMemoryBatches(self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world)
+        return InMemoryBatches(
+            self.train_tensors, self.batch_size, self.batches_per_step, self.seed, rank, world, self._training_device()
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(TensorDataset(*self.val_tensors), batch_size=self.val_batch_size)

@@ -1,10 +1,11 @@
 """A training loader for datasets that fit in memory: no workers, no collation, one index
-gather per batch, and a state Lightning saves in checkpoints so that resuming mid-epoch
-continues with exactly the batches an uninterrupted run would have seen."""
+gather per batch on the training device, and a state Lightning saves in checkpoints so that
+resuming mid-epoch continues with exactly the batches an uninterrupted run would have seen."""
 
 from collections.abc import Iterator
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from litgan.utils.random import ShardedGenerator
@@ -15,6 +16,9 @@ class InMemoryBatches:
 
     Each batch holds `batch_size * batches_per_step` rows for this process, so that one
     training step can run all its critic updates (`batches_per_step = n_critic`) on fresh data.
+
+    The tensors are copied to `device` once and the indices drawn there, so that a GPU run
+    neither gathers on the CPU nor copies a batch per step.
     """
 
     def __init__(
@@ -25,11 +29,12 @@ class InMemoryBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        device: torch.device | str = "cpu",
     ) -> None:
-        self.tensors = tensors
+        self.tensors = tuple(t.to(device) for t in tensors)
         self.batch_size, self.batches_per_step = batch_size, batches_per_step
         self.num_batches = max(1, len(tensors[0]) // (batch_size * batches_per_step * world_size))
-        self.indices = ShardedGenerator(seed, rank, world_size)
+        self.indices = ShardedGenerator(seed, rank, world_size, device)
         self.position = 0  # batches already yielded in the current epoch
 
     def __len__(self) -> int:
