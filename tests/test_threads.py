@@ -14,7 +14,7 @@ from litgan.utils.threads import choose_cpu_threads, idle_cores, usable_cores
 def busy_core():
     """A process spinning on one of this process's cores, for as long as the test runs."""
     core = usable_cores()[-1]
-    spin = "import os; os.sched_setaffinity(0, {%d})\nwhile True: pass" % core
+    spin = f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
     process = subprocess.Popen([sys.executable, "-c", spin])
     time.sleep(0.5)  # started and spinning
     yield core
