@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test bench lint clean
+.PHONY: help install train test bench notebooks lint clean
 
 help: ## show this help
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: $(STAMP) ## run the test suite (unit, end-to-end, DDP on 2 CPU processes, 
 
 bench: $(STAMP) ## speed against a plain PyTorch loop, and quality runs (minutes; not part of `make test`)
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q $(ARGS)
+
+notebooks: $(STAMP) ## run every notebook in full and save it with its outputs (figures); minutes each
+	cd notebooks && env -u LITGAN_NOTEBOOK_STEPS ../$(BIN)/jupyter-execute --inplace --timeout=1800 *.ipynb
 
 lint: $(STAMP) ## the pre-commit hooks on every file: ruff check --fix, ruff format, workflow schema (as CI)
 	$(BIN)/pre-commit run --all-files
