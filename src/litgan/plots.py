@@ -3,24 +3,23 @@ data for 2-D points, a grid for images."""
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch import Tensor  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+# a Figure without pyplot draws off-screen whatever the process's backend (servers, CI) and leaves
+# that backend alone (a notebook's inline figures)
+from matplotlib.figure import Figure
+from PIL import Image
+from torch import Tensor
+from torchvision.utils import make_grid
 
 
 def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig = Figure(figsize=(5, 5), dpi=100)
+    ax = fig.subplots()
     ax.scatter(*real.T, s=4, alpha=0.3, c="tab:blue", label="data")
     ax.scatter(*fake.T, s=4, alpha=0.5, c="tab:orange", label="generated")
     ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=3)
     ax.set_title(title)
     fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
 
 
 def image_grid(images: Tensor, path: Path, nrow: int) -> None:
