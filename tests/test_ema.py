@@ -12,13 +12,19 @@ from tests.conftest import compose_train_config, tiny_overrides
 
 
 class RecordGeneratorWeights(Callback):
-    """The generator's weights after every training step."""
+    """The generator's weights and batch-norm statistics after every training step."""
 
     def __init__(self) -> None:
         self.weights: list[list[torch.Tensor]] = []
+        self.statistics: list[list[torch.Tensor]] = []
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self.weights.append([p.detach().clone() for p in pl_module.generator.parameters()])
+        self.statistics.append(running_statistics(pl_module.generator))
+
+
+def running_statistics(net: torch.nn.Module) -> list[torch.Tensor]:
+    return [b.detach().clone() for name, b in net.named_buffers() if name.endswith(("running_mean", "running_var"))]
 
 
 def fit(cfg, steps: int, callbacks=()):
@@ -32,14 +38,15 @@ def fit(cfg, steps: int, callbacks=()):
     return model
 
 
-def test_the_average_copies_the_generator_until_ema_start_then_follows_the_recursion(compose_config):
+def test_the_average_copies_the_generator_until_ema_start_then_follows_the_warmed_up_recursion(compose_config):
     decay, start, steps = 0.8, 2, 6
     record = RecordGeneratorWeights()
     cfg = compose_config(["model=gan", *tiny_overrides(), f"model.ema_decay={decay}", f"model.ema_start={start}"])
     model = fit(cfg, steps, [record])
     expected = record.weights[start - 1]  # a copy of the generator after step `start`
-    for weights in record.weights[start:]:
-        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights)]
+    for n, weights in enumerate(record.weights[start:], start=1):
+        rate = min(decay, (1 + n) / (10 + n))  # the warm-up
+        expected = [rate * e + (1 - rate) * w for e, w in zip(expected, weights)]
     averaged = list(model.generator_ema.module.parameters())
     for mine, theirs in zip(averaged, expected):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
@@ -58,13 +65,22 @@ def test_samples_come_from_the_average_and_the_trained_generator_stays_available
     assert any(key.startswith("generator_ema.") for key in model.state_dict())  # in the checkpoint
 
 
-def test_batch_norm_statistics_are_copied_not_averaged(compose_config):
-    cfg = compose_config(["model=gan", "data=digits", *tiny_overrides("dcgan"), "model.ema_decay=0.9"])
-    model = fit(cfg, 3)
-    buffers = dict(model.generator.named_buffers())
-    assert any("running_mean" in name for name in buffers)
-    for name, averaged in model.generator_ema.module.named_buffers():
-        assert torch.equal(averaged, buffers[name]), name
+def test_batch_norm_statistics_are_averaged_with_the_weights(compose_config):
+    """Copying the current statistics beside averaged weights made a batch-norm generator's samples
+    noise (README, EMA); averaged, they are as old as the weights they normalise."""
+    decay = 0.9
+    record = RecordGeneratorWeights()
+    cfg = compose_config(["model=gan", "data=digits", *tiny_overrides("dcgan"), f"model.ema_decay={decay}"])
+    model = fit(cfg, 4, [record])
+    expected = record.statistics[0]
+    for n, statistics in enumerate(record.statistics[1:], start=1):
+        rate = min(decay, (1 + n) / (10 + n))
+        expected = [rate * e + (1 - rate) * s for e, s in zip(expected, statistics)]
+    averaged = running_statistics(model.generator_ema.module)
+    assert averaged and len(averaged) == len(expected)
+    for mine, theirs in zip(averaged, expected):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
+    assert not all(torch.equal(a, c) for a, c in zip(averaged, record.statistics[-1]))
 
 
 def test_out_of_range_decays_are_refused_at_start_up(compose_config):
