@@ -18,10 +18,9 @@ def within_class_std(images: torch.Tensor, labels: torch.Tensor) -> float:
 
 def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
     """Class accuracy alone rewards drawing one template per class (a projection discriminator
-    did: accuracy 1.00, within-class spread 0.02 of the data's 0.26); both must hold."""
-    overrides = ["model=cgan", "data=digits", "architecture=dcgan", "metrics=domain", "trainer.max_steps=1500"]
-    overrides += ["architecture.generator.features=32", "architecture.discriminator.features=32"]
-    overrides += ["trainer.val_check_interval=1500", "logger=csv", "~callbacks.progress_bar"]
+    did: accuracy 1.00, within-class spread 0.02 of the data's 0.26); both must hold. The
+    recipe `experiment=digits_cgan`: about 8 minutes on 2 CPU cores."""
+    overrides = ["experiment=digits_cgan", "trainer.val_check_interval=6000", "logger=csv", "~callbacks.progress_bar"]
     metrics = train(compose_train_config(overrides, tmp_path))
     model, datamodule, _, _ = load_model(metrics.get("best_model_path") or metrics["last_model_path"])
     real, real_labels = datamodule.make_split("train")[:2]
@@ -29,10 +28,10 @@ def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
     with torch.no_grad():
         fake = model.sample(torch.randn(1000, model.latent_dim, generator=torch.Generator().manual_seed(0)), labels)
     spread, real_spread = within_class_std(fake, labels), within_class_std(real, real_labels)
-    print(f"cgan digits 1,500 steps: class accuracy {metrics['val/class_accuracy']:.3f}, "
+    print(f"cgan digits (experiment=digits_cgan): class accuracy {metrics['val/class_accuracy']:.3f}, "
           f"within-class std {spread:.3f} (data {real_spread:.3f}), fid_domain {metrics['val/fid_domain']:.2f}")  # fmt: skip
-    assert metrics["val/class_accuracy"] >= 0.9  # the classifier itself scores 0.95 on held-out real digits
-    assert spread >= 0.6 * real_spread
+    assert metrics["val/class_accuracy"] >= 0.97  # the classifier itself scores 0.95 on held-out real digits
+    assert spread >= 0.8 * real_spread
 
 
 def test_stargan_sets_colour_and_size_and_keeps_the_shape(tmp_path):
