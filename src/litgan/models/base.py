@@ -177,7 +177,7 @@ class AdversarialModel(LightningModule):
         weights, so that the averaged weights normalise with statistics of the same age."""
         if self.global_step <= self.ema_start:
             self.generator_ema.n_averaged.zero_()  # AveragedModel copies on its first update
-        averaged_steps = self.global_step - max(self.ema_start, 1)  # updates since the last copy
+        averaged_steps = max(0, self.global_step - max(self.ema_start, 1))  # updates since the last copy
         decay = min(self.ema_decay, (1 + averaged_steps) / (10 + averaged_steps))
         self.generator_ema.multi_avg_fn = get_ema_multi_avg_fn(decay)
         self.generator_ema.update_parameters(self.generator)
@@ -231,8 +231,9 @@ class AdversarialModel(LightningModule):
             scheduler.step()
 
         # Lightning writes step values to the loggers every log_every_n_steps steps only; building
-        # them in between costs Python time on every step (measured: 12-15 % of a GPU step)
-        if self.global_step % self.trainer.log_every_n_steps != 0:
+        # them in between costs Python time on every step (measured: 12-15 % of a GPU step). The
+        # last step's values are kept too: train() returns them.
+        if self.global_step % self.trainer.log_every_n_steps != 0 and self.global_step != self.trainer.max_steps:
             return
         self.check_finite(d_loss=critic.loss, g_loss=g_loss)
         metrics = {
