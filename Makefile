@@ -29,6 +29,10 @@ bench: $(STAMP) ## speed against a plain PyTorch loop, and quality runs (minutes
 
 notebooks: $(STAMP) ## run every notebook in full and save it with its outputs (figures); minutes each
 	cd notebooks && env -u LITGAN_NOTEBOOK_STEPS ../$(BIN)/jupyter-execute --inplace --timeout=1800 *.ipynb
+	@# keep results and figures; the runs' warnings and logs (stderr) name this machine's paths
+	for nb in notebooks/*.ipynb; do $(BIN)/python -c "import sys, nbformat; nb = nbformat.read(sys.argv[1], 4); \
+		[cell.update(outputs=[o for o in cell.outputs if o.get('name') != 'stderr']) for cell in nb.cells if cell.cell_type == 'code']; \
+		nbformat.write(nb, sys.argv[1])" $$nb || exit 1; done
 
 lint: $(STAMP) ## the pre-commit hooks on every file: ruff check --fix, ruff format, workflow schema (as CI)
 	$(BIN)/pre-commit run --all-files
