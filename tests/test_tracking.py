@@ -58,9 +58,7 @@ def test_resuming_continues_the_same_run_after_the_checkpoint_step(tmp_path):
     # the resumed part's checkpoints know the run too, so a second resume continues it again
     third = run(tmp_path / "third", wandb_overrides(12, f"ckpt_path={second['last_model_path']}"))
     (part3,) = offline_runs(tmp_path / "third")
-    # once (1 in 3 full runs) this part's file gave an empty id: say what the file held if it happens again
-    written = f"{part3.path}: {len(part3.history)} history rows, exit code {part3.exit_code}"
-    assert part3.id == part1.id, written
+    assert part3.id == part1.id
     assert part3.steps("train/g_loss") == [10, 11]
     assert third["last_model_path"].endswith("last.ckpt")
 

@@ -5,6 +5,7 @@ middle, last) and data; records split across blocks are joined again."""
 
 import json
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 
 def records(path: Path):
     data = path.read_bytes()
+    if not data:  # the header is not written yet
+        return
     assert data[:4] == b":W&B", f"{path} is not a W&B run file"
     position, pending = 7, b""
     while position + RECORD_HEADER <= len(data):
@@ -83,6 +86,16 @@ class OfflineRun:
         return [row["_step"] for row in self.history if key in row]
 
 
+def finished_run(folder: Path, timeout_s: float = 30.0) -> OfflineRun:
+    """The run in `folder` once its exit record is on disk. `run.finish()` returns when the run
+    has ended, but wandb-core writes its buffered records to the file when it closes the stream,
+    which can be a moment later: reading at once has given an empty file."""
+    deadline = time.monotonic() + timeout_s
+    while (run := OfflineRun.read(folder)).exit_code is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return run
+
+
 def offline_runs(output_dir: Path) -> list[OfflineRun]:
     """Every W&B run written under a run folder, oldest first."""
-    return [OfflineRun.read(folder) for folder in sorted(Path(output_dir).glob("wandb/offline-run-*"))]
+    return [finished_run(folder) for folder in sorted(Path(output_dir).glob("wandb/offline-run-*"))]
