@@ -138,8 +138,8 @@ class AdversarialModel(LightningModule):
         self.discriminator = discriminator
         self.generator_ema = None
         if self.ema_decay is not None:
-            average = get_ema_multi_avg_fn(self.ema_decay)
-            self.generator_ema = AveragedModel(generator, multi_avg_fn=average, use_buffers=True).requires_grad_(False)
+            # the averaging function is set at each update (`update_ema`: the decay warms up)
+            self.generator_ema = AveragedModel(generator, use_buffers=True).requires_grad_(False)
 
     def configure_model(self) -> None:
         """`compile`: torch.compile the generator and, where no gradient penalty needs a second
@@ -172,8 +172,7 @@ class AdversarialModel(LightningModule):
         """After each generator update: average the weights. For the first `ema_start` steps the
         average is the current generator; after them the decay warms up as TensorFlow's
         ExponentialMovingAverage does, min(ema_decay, (1 + n) / (10 + n)) at the n-th averaged
-        step, so that early weights do not linger (without it, 0.999 kept 22 % of the random
-        initial weights after 1,500 steps: README). Batch-norm statistics are averaged with the
+        step, so that early weights do not linger. Batch-norm statistics are averaged with the
         weights, so that the averaged weights normalise with statistics of the same age."""
         if self.global_step <= self.ema_start:
             self.generator_ema.n_averaged.zero_()  # AveragedModel copies on its first update
