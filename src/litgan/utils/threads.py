@@ -52,7 +52,7 @@ def choose_cpu_threads(processes: int, requested: int | None = None) -> int:
     if requested is not None:
         return requested
     if os.environ.get("OMP_NUM_THREADS"):
-        return torch.get_num_threads()
+        return int(os.environ["OMP_NUM_THREADS"].split(",")[0])  # "outer,inner" names nested levels
     available = len(usable_cores()) if processes > 1 else round(idle_cores())
     return max(1, available // processes)
 
