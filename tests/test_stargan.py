@@ -214,6 +214,8 @@ def test_stargan_trains_on_celeba_files(compose_config, tmp_path):
     )
     trainer.fit(model, datamodule=datamodule)
     assert trainer.global_step == 2 and model.critic_updates == 10
+    logged = trainer.callback_metrics  # StarGAN's own terms come with the step's losses
+    assert {"train/d_classification", "train/g_classification", "train/reconstruction"} <= logged.keys()
 
 
 def measure(cache: Path, datamodule, batch, outputs) -> dict[str, float]:

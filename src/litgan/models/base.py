@@ -118,6 +118,7 @@ class AdversarialModel(LightningModule):
         self.sample_from_ema = True
         self.seed = seed
         self.critic_updates = 0
+        self.reported_terms: dict[str, Tensor] = {}
         self._compiled = False
         self._random: ShardedGenerator | None = None
         self._random_state: dict | None = None
@@ -245,7 +246,12 @@ class AdversarialModel(LightningModule):
         }
         if critic.penalty is not None:
             metrics["train/gp"] = critic.penalty
-        self.log_dict(metrics)
+        self.log_dict(metrics | self.reported_terms)
+
+    def report(self, **terms: Tensor) -> None:
+        """A family's own loss terms (e.g. the cycle loss), logged as train/<name> with the step's
+        losses; the last value of a step is kept."""
+        self.reported_terms.update({f"train/{name}": value.detach() for name, value in terms.items()})
 
     def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         """The gradient penalty between `real` and `fake` (mixing weights from `self.random`),

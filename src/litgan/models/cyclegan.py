@@ -75,7 +75,7 @@ class CycleGAN(AdversarialModel):
         if self.identity_weight:
             same_b, same_a = self.translate(b, a)  # G(b) should be b, F(a) should be a
             loss = loss + self.identity_weight * self.cycle_weight * (F.l1_loss(same_b, b) + F.l1_loss(same_a, a))
-        self.log("train/cycle", cycle.detach())
+        self.report(cycle=cycle)
         return loss
 
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:

@@ -109,7 +109,7 @@ class StarGAN(AdversarialModel):
             + self.gradient_penalty_weight * gp
             + self.classification_weight * classification
         )
-        self.log("train/d_classification", classification.detach())
+        self.report(d_classification=classification)
         return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
 
     def generator_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> Tensor:
@@ -118,9 +118,7 @@ class StarGAN(AdversarialModel):
         scores, logits = self.discriminator(fake)
         classification = classification_loss(logits, target)
         reconstruction = F.l1_loss(self.generator(fake, labels), real)
-        self.log_dict(
-            {"train/g_classification": classification.detach(), "train/reconstruction": reconstruction.detach()}
-        )
+        self.report(g_classification=classification, reconstruction=reconstruction)
         loss = (
             self.loss.generator(scores)
             + self.classification_weight * classification
@@ -128,7 +126,7 @@ class StarGAN(AdversarialModel):
         )
         if self.identity_weight:
             identity = F.l1_loss(self.generator(real, labels), real)
-            self.log("train/identity", identity.detach())
+            self.report(identity=identity)
             loss = loss + self.identity_weight * identity
         return loss
 
