@@ -6,9 +6,13 @@ import math
 
 import pytest
 import torch
+from hydra.utils import instantiate
+from lightning import Trainer
+from lightning.pytorch.plugins import MixedPrecision
 from torch import nn
 
 from litgan.losses import gradient_penalty
+from litgan.models.build import build_model
 from tests.conftest import tiny_overrides
 
 
@@ -62,3 +66,50 @@ def test_bf16_mixed_trains_wgan_gp_with_manual_optimisation(compose_config):
     assert metrics["train/g_step"] == 3.0
     for name in ("train/d_loss", "train/g_loss", "train/gp"):
         assert math.isfinite(metrics[name]), name
+
+
+def fp16_trainer(steps: int = 0, init_scale: float = 2.0**16) -> Trainer:
+    """Lightning accepts `precision="16-mixed"` on GPUs only; its plugin with a CPU gradient
+    scaler runs the same fp16 code path (autocast, scaled backward, skipped steps) on the CPU."""
+    scaler = torch.amp.GradScaler("cpu", init_scale=init_scale)
+    return Trainer(
+        accelerator="cpu",
+        plugins=[MixedPrecision("16-mixed", "cpu", scaler)],
+        max_steps=steps,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        limit_val_batches=0,
+        log_every_n_steps=1,
+    )
+
+
+def test_fp16_mixed_trains_wgan_gp_through_the_gradient_scaler(compose_config):
+    cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan", steps=4)])
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    before = [p.detach().clone() for p in model.discriminator.parameters()]
+    trainer = fp16_trainer(steps=4)
+    trainer.fit(model, datamodule=datamodule)
+    # the first updates overflowed at the initial scale 2^16: the scaler skipped them and lowered it
+    assert trainer.precision_plugin.scaler.get_scale() < 2.0**16
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.discriminator.parameters()))
+    for name in ("train/d_loss", "train/g_loss", "train/gp"):
+        assert math.isfinite(trainer.callback_metrics[name]), name
+
+
+@pytest.mark.parametrize(("init_scale", "diverged"), [(1024.0, False), (0.5, True)])
+def test_under_fp16_a_non_finite_loss_is_the_scalers_until_its_scale_falls_below_1(
+    compose_config, init_scale, diverged
+):
+    cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan")])
+    model = build_model(cfg, instantiate(cfg.data))
+    model.trainer = fp16_trainer(init_scale=init_scale)
+    nan = torch.tensor(float("nan"))
+    if diverged:
+        with pytest.raises(FloatingPointError, match="Training diverged"):
+            model.check_finite(d_loss=nan)
+    else:
+        model.check_finite(d_loss=nan)  # the scaler skips this update and halves its scale

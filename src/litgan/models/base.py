@@ -253,18 +253,27 @@ class AdversarialModel(LightningModule):
         losses; the last value of a step is kept."""
         self.reported_terms.update({f"train/{name}": value.detach() for name, value in terms.items()})
 
+    def gradient_scaler(self) -> torch.amp.GradScaler | None:
+        """The loss scaler of fp16 mixed precision; None under any other precision."""
+        precision = self.trainer.precision_plugin if self._trainer else None
+        scaler = precision.scaler if isinstance(precision, MixedPrecision) else None
+        return scaler if scaler is not None and scaler.is_enabled() else None
+
     def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         """The gradient penalty between `real` and `fake` (mixing weights from `self.random`),
         with the gradient scaler's scale under fp16 mixed precision."""
-        precision = self.trainer.precision_plugin if self._trainer else None
-        scaler = precision.scaler if isinstance(precision, MixedPrecision) else None
-        scale = scaler.get_scale() if scaler is not None and scaler.is_enabled() else 1.0
+        scaler = self.gradient_scaler()
+        scale = scaler.get_scale() if scaler is not None else 1.0
         return gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
 
     def check_finite(self, **losses: Tensor) -> None:
-        """Called every `log_every_n_steps` steps only: each call waits for the device."""
+        """Called every `log_every_n_steps` steps only: each call waits for the device. Under fp16
+        a non-finite loss is how the gradient scaler learns that its scale is too large: it skips
+        that update and halves the scale. Only once the scale has fallen below 1 has every update
+        for a while been skipped, and the run has diverged."""
         bad = {name: value.item() for name, value in losses.items() if not torch.isfinite(value)}
-        if bad:
+        scaler = self.gradient_scaler()
+        if bad and (scaler is None or scaler.get_scale() < 1.0):
             raise FloatingPointError(
                 f"Training diverged: {bad} at generator step {self.global_step}; the checkpoints saved so far are "
                 "kept. Lower the learning rate or check the loss/penalty settings."
