@@ -4,16 +4,12 @@ run. Run with `make bench` (minutes each); not part of `make test`."""
 import pytest
 import torch
 
+from litgan.metrics.class_spread import within_class_std
 from litgan.models.build import load_model
 from litgan.train import train
 from tests.conftest import compose_train_config
 
 pytestmark = pytest.mark.bench
-
-
-def within_class_std(images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Mean over classes of the per-pixel standard deviation among a class's images: 0 when a class is one image."""
-    return torch.stack([images[labels == c].std(0).mean() for c in labels.unique()]).mean().item()
 
 
 def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
