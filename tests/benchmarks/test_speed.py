@@ -28,6 +28,13 @@ CASES = {
         "mlp_ring": (["data=ring", "architecture=mlp"], 300, 1.0),
         "dcgan_shapes_64": (["data=shapes", "architecture=dcgan", "data.batch_size=64"], 300, 1.0),
         "dcgan_shapes_256": (["data=shapes", "architecture=dcgan", "data.batch_size=256"], 200, 1.0),
+        # the fast path: each critic and generator pass replayed from a CUDA graph
+        "mlp_ring_graphs": (["data=ring", "architecture=mlp", "model.cuda_graphs=true"], 300, 2.0),
+        "dcgan_shapes_64_graphs": (
+            ["data=shapes", "architecture=dcgan", "data.batch_size=64", "model.cuda_graphs=true"],
+            300,
+            2.0,
+        ),
     },
 }
 

@@ -18,6 +18,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
+from litgan.models.cuda_graphs import CapturedCall
 from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.utils.random import ShardedGenerator
@@ -43,6 +44,14 @@ class CriticTerms(NamedTuple):
     real_score: Tensor  # mean raw score of the real minibatch
     fake_score: Tensor  # mean raw score of the generated one
     penalty: Tensor | None = None  # the gradient penalty, before its weight
+
+
+class TrainingPasses(NamedTuple):
+    """The forward and backward passes of a critic update and of a generator update: the model's
+    own methods, or their replays from CUDA graphs (`cuda_graphs`)."""
+
+    critic: Callable[..., CriticTerms]
+    generator: Callable[..., Tensor]
 
 
 class ValidationOutputs(TypedDict, total=False):
@@ -79,6 +88,9 @@ class AdversarialModel(LightningModule):
     trains_on: ClassVar[TrainingData] = TrainingData.SAMPLES
     # whether `augment` (DiffAugment before the discriminator) applies: D takes images (and a class)
     augments_images: ClassVar[bool] = False
+    # whether a training pass is tensor work on the device only (random numbers from `self.random`,
+    # no host-side state or branches on values), which a CUDA graph can record and replay
+    cuda_graph_safe: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -95,6 +107,7 @@ class AdversarialModel(LightningModule):
         ema_start: int = 0,
         augment: Sequence[str] | None = None,
         compile: bool = False,
+        cuda_graphs: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -114,6 +127,8 @@ class AdversarialModel(LightningModule):
         self.ema_decay, self.ema_start = ema_decay, ema_start
         self.augment = augment
         self.compile_nets = compile
+        self.cuda_graphs = cuda_graphs
+        self.passes = TrainingPasses(self.critic_backward, self.generator_backward)
         # eval.py may measure the raw generator of a model trained with an EMA one
         self.sample_from_ema = True
         self.seed = seed
@@ -211,17 +226,13 @@ class AdversarialModel(LightningModule):
 
         with self.toggled_optimizer(opt_d):
             for real in minibatches:
-                critic = self.critic_loss(*real)
-                opt_d.zero_grad(set_to_none=True)
-                self.manual_backward(critic.loss)
+                critic = self.passes.critic(*real)
                 self.critic_optimizer_step(opt_d)
                 if self.weight_clip is not None:
                     clip_weights(self.discriminator, self.weight_clip)
 
         with self.toggled_optimizer(opt_g):
-            g_loss = self.generator_loss(*minibatches[-1])
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(g_loss)
+            g_loss = self.passes.generator(*minibatches[-1])
             opt_g.step()
         if self.generator_ema is not None:
             self.update_ema()
@@ -247,6 +258,46 @@ class AdversarialModel(LightningModule):
         if critic.penalty is not None:
             metrics["train/gp"] = critic.penalty
         self.log_dict(metrics | self.reported_terms)
+
+    def critic_backward(self, *real: Tensor) -> CriticTerms:
+        """One critic update's loss, and its gradients in the discriminator's `.grad`."""
+        critic = self.critic_loss(*real)
+        self.discriminator.zero_grad(set_to_none=True)
+        self.manual_backward(critic.loss)
+        return critic
+
+    def generator_backward(self, *real: Tensor) -> Tensor:
+        """The generator update's loss, and its gradients in the generator's `.grad`."""
+        g_loss = self.generator_loss(*real)
+        self.generator.zero_grad(set_to_none=True)
+        self.manual_backward(g_loss)
+        return g_loss
+
+    def on_train_start(self) -> None:
+        if not self.cuda_graphs:
+            return
+        obstacle = self.cuda_graph_obstacle()
+        if obstacle:
+            rank_zero_info(f"model.cuda_graphs: {obstacle}; training without CUDA graphs.")
+            return
+        generators = [self.random.generator]
+        self.passes = TrainingPasses(
+            CapturedCall(self.critic_backward, generators), CapturedCall(self.generator_backward, generators)
+        )
+
+    def cuda_graph_obstacle(self) -> str | None:
+        """Why this run cannot replay its passes from CUDA graphs, if it cannot."""
+        if not self.cuda_graph_safe:
+            return f"{type(self).__name__}'s training passes keep state on the host, which a graph cannot replay"
+        if self.compile_nets:
+            return "model.compile and model.cuda_graphs are two ways to the same end; choose one"
+        if self.trainer.precision not in ("32-true", "32"):
+            return f"graphs are recorded at 32-bit precision only, and this run uses {self.trainer.precision}"
+        if self.trainer.world_size > 1:
+            return "the gradient all-reduce of distributed training is not recorded in a graph"
+        if self.device.type != "cuda":
+            return f"CUDA graphs need a CUDA device, and this run trains on {self.device.type}"
+        return None
 
     def report(self, **terms: Tensor) -> None:
         """A family's own loss terms (e.g. the cycle loss), logged as train/<name> with the step's

@@ -21,6 +21,7 @@ class BiGAN(AdversarialModel):
     architecture's discriminator net with `latent_dim` outputs."""
 
     capabilities = Capability.SAMPLE | Capability.ENCODE
+    cuda_graph_safe = True
 
     def __init__(
         self,

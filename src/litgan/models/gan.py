@@ -21,6 +21,7 @@ class GAN(AdversarialModel):
 
     capabilities = Capability.SAMPLE
     augments_images = True
+    cuda_graph_safe = True
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ class StarGAN(AdversarialModel):
     sizes): a size-1 group is a binary attribute, a size-k group k exclusive values, one-hot."""
 
     capabilities = Capability.TRANSLATE
+    cuda_graph_safe = True
     trains_on = TrainingData.DOMAIN_LABELS
 
     def __init__(
