@@ -1,5 +1,5 @@
-"""Test helpers: callbacks that training subprocesses import (PYTHONPATH=repo root), and a
-straight-vs-resumed training run."""
+"""Test helpers: callbacks that training subprocesses import (PYTHONPATH=repo root), a quiet
+in-process training run, and a straight-vs-resumed one."""
 
 from pathlib import Path
 
@@ -17,6 +17,24 @@ class SaveParametersPerRank(Callback):
         self.path.mkdir(parents=True, exist_ok=True)
         state = {name: p.detach().cpu().clone() for name, p in pl_module.named_parameters()}
         torch.save(state, self.path / f"rank{trainer.global_rank}.pt")
+
+
+def trained(cfg, accelerator: str = "cpu", steps: int = 2, **trainer_options):
+    """The model of `cfg` after `steps` steps on one device, with no logger, checkpoints or
+    validation; `trainer_options` go to the Trainer (e.g. precision). The trainer is `model.trainer`."""
+    from hydra.utils import instantiate
+    from lightning import Trainer
+
+    from litgan.models.build import build_model
+
+    torch.manual_seed(0)
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    trainer = Trainer(accelerator=accelerator, devices=1, max_steps=steps, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+                      **trainer_options)  # fmt: skip
+    trainer.fit(model, datamodule=datamodule)
+    return model
 
 
 def straight_and_resumed(compose_config, overrides: list[str], steps: int, checkpoint_dir: Path):

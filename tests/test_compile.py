@@ -3,20 +3,10 @@ as they do eagerly; a discriminator that the gradient penalty differentiates twi
 
 import torch
 from hydra.utils import instantiate
-from lightning import Trainer
 
 from litgan.models.build import build_model
 from tests.conftest import tiny_overrides
-
-
-def trained(cfg, steps: int = 2):
-    torch.manual_seed(0)
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
-    trainer = Trainer(accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0)  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
-    return model
+from tests.helpers import trained
 
 
 def is_compiled(net: torch.nn.Module) -> bool:

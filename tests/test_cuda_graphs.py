@@ -4,25 +4,12 @@ option; on a GPU, graphed training gives the weights eager training gives."""
 
 import pytest
 import torch
-from hydra.utils import instantiate
-from lightning import Trainer
 
-from litgan.models.build import build_model
 from litgan.models.cuda_graphs import CapturedCall
 from tests.conftest import tiny_overrides
+from tests.helpers import trained
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
-
-
-def trained(cfg, accelerator: str = "cpu", steps: int = 6, **trainer_options):
-    torch.manual_seed(0)
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
-    trainer = Trainer(accelerator=accelerator, devices=1, max_steps=steps, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                      **trainer_options)  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
-    return model
 
 
 def assert_same_weights(actual, expected, **tolerance):
@@ -32,8 +19,8 @@ def assert_same_weights(actual, expected, **tolerance):
 
 def test_on_the_cpu_the_run_says_why_and_trains_as_without_graphs(compose_config, caplog):
     overrides = ["model=wgan_gp", *tiny_overrides()]
-    eager = trained(compose_config(overrides))
-    fallback = trained(compose_config([*overrides, "model.cuda_graphs=true"]))
+    eager = trained(compose_config(overrides), steps=6)
+    fallback = trained(compose_config([*overrides, "model.cuda_graphs=true"]), steps=6)
     assert "model.cuda_graphs: CUDA graphs need a CUDA device, and this run trains on cpu" in caplog.text
     assert not isinstance(fallback.passes.critic, CapturedCall)
     assert_same_weights(fallback, eager, rtol=0, atol=0)

@@ -14,6 +14,7 @@ from torch import nn
 from litgan.losses import gradient_penalty
 from litgan.models.build import build_model
 from tests.conftest import tiny_overrides
+from tests.helpers import trained
 
 
 def penalty_and_its_gradient(loss_scale: float = 1.0, fp16: bool = False) -> tuple[float, torch.Tensor]:
@@ -102,17 +103,12 @@ def test_fp16_mixed_trains_wgan_gp_through_the_gradient_scaler(compose_config):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="Lightning's 16-mixed flag needs a CUDA device")
 def test_fp16_mixed_trains_wgan_gp_on_a_gpu(compose_config):
-    cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan", steps=20)])
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
-    trainer = Trainer(accelerator="gpu", devices=1, precision="16-mixed", max_steps=20, logger=False,
-                      enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
-                      limit_val_batches=0, log_every_n_steps=1)  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
-    assert model.gradient_scaler() is trainer.precision_plugin.scaler and model.critic_updates == 20 * 5
+    cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan")])
+    model = trained(cfg, accelerator="gpu", steps=20, precision="16-mixed", log_every_n_steps=1)
+    assert model.gradient_scaler() is model.trainer.precision_plugin.scaler and model.critic_updates == 20 * 5
     assert all(torch.isfinite(p).all() for p in model.parameters())
     for name in ("train/d_loss", "train/g_loss", "train/gp"):
-        assert math.isfinite(trainer.callback_metrics[name]), name
+        assert math.isfinite(model.trainer.callback_metrics[name]), name
 
 
 @pytest.mark.parametrize(("init_scale", "diverged"), [(1024.0, False), (0.5, True)])

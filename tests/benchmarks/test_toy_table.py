@@ -18,6 +18,7 @@ import pytest
 from omegaconf import DictConfig
 
 from litgan.train import train
+from litgan.utils.threads import usable_cores
 from tests.conftest import compose_train_config
 
 pytestmark = pytest.mark.bench
@@ -97,7 +98,7 @@ def score(cfg: DictConfig) -> dict:
 
 @pytest.mark.parametrize("row", list(ROWS), ids=["-".join(row) for row in ROWS])
 def test_toy_row(row, pool, tmp_path):
-    threads = max(1, (os.cpu_count() or 1) // WORKERS)
+    threads = max(1, len(usable_cores()) // WORKERS)
     configs = []
     for seed in SEEDS:
         overrides = [*ROWS[row], f"seed={seed}", f"cpu_threads={threads}", "logger=csv", "~callbacks.progress_bar"]

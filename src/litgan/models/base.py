@@ -291,7 +291,7 @@ class AdversarialModel(LightningModule):
             return f"{type(self).__name__}'s training passes keep state on the host, which a graph cannot replay"
         if self.compile_nets:
             return "model.compile and model.cuda_graphs are two ways to the same end; choose one"
-        if self.trainer.precision not in ("32-true", "32"):
+        if self.trainer.precision != "32-true":
             return f"graphs are recorded at 32-bit precision only, and this run uses {self.trainer.precision}"
         if self.trainer.world_size > 1:
             return "the gradient all-reduce of distributed training is not recorded in a graph"
