@@ -48,8 +48,8 @@ def test_bigan_encoder_inverts_the_generator_on_the_digits(tmp_path):
     print(f"bigan digits (experiment=digits_bigan): G(E(x)) classified as x's digit {kept:.3f} "
           f"(the classifier on x: {classifier_accuracy:.3f}, chance 0.1), samples' most common digit "
           f"{largest_share:.3f}, reconstruction error {metrics['val/reconstruction_error']:.3f}")  # fmt: skip
-    assert kept >= 0.7  # seeds 42, 1 and 2 kept 0.77 to 0.79; the paper's settings 0.13
-    assert largest_share <= 0.25  # the paper's settings put a third of the samples on one digit
+    assert kept >= 0.7  # seeds 42, 1 and 2 kept 0.74 to 0.78; the paper's settings 0.16
+    assert largest_share <= 0.25  # the paper's settings put two thirds of the samples on one digit
 
 
 def test_stargan_sets_colour_and_size_and_keeps_the_shape(tmp_path):
