@@ -17,7 +17,7 @@ from tests.conftest import tiny_overrides
 from tests.helpers import trained
 
 
-def penalty_and_its_gradient(loss_scale: float = 1.0, fp16: bool = False) -> tuple[float, torch.Tensor]:
+def penalty_and_its_gradient(loss_scale: float | torch.Tensor = 1.0, fp16: bool = False) -> tuple[float, torch.Tensor]:
     """A critic whose input gradients are ~1e-10, below float16's smallest number (6e-8)."""
     torch.manual_seed(0)
     critic = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1))
@@ -54,6 +54,9 @@ def test_under_fp16_the_scaled_penalty_keeps_the_gradient_that_the_plain_one_los
     assert plain.abs().max() == 0  # the input gradients underflowed: no signal toward norm 1
     assert torch.nn.functional.cosine_similarity(exact, scaled, dim=0) > 0.95
     assert scaled.abs().mean() == pytest.approx(exact.abs().mean().item(), rel=0.1)
+    # the scale as the gradient scaler holds it, a tensor, so that reading it needs no device sync
+    _, scaled_by_tensor = penalty_and_its_gradient(loss_scale=torch.tensor(4096.0), fp16=True)
+    torch.testing.assert_close(scaled_by_tensor, scaled)
 
 
 def test_bf16_mixed_trains_wgan_gp_with_manual_optimisation(compose_config):

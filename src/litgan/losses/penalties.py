@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 
 def gradient_penalty(
-    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor, loss_scale: float = 1.0
+    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor, loss_scale: float | Tensor = 1.0
 ) -> Tensor:
     """Gulrajani et al. 2017, eq. 3: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = a*real + (1-a)*fake.
 
@@ -15,7 +15,8 @@ def gradient_penalty(
     here so that the caller decides where randomness comes from. The norm is taken over each
     example's whole flattened gradient, not per pixel or over the batch.
 
-    `loss_scale`: under fp16 mixed precision, the gradient scaler's current scale. The scores are
+    `loss_scale`: under fp16 mixed precision, the gradient scaler's current scale (a number or a
+    0-d tensor). The scores are
     multiplied by it before differentiating, so that small gradients do not underflow in half
     precision, and the gradients divided by it afterwards: PyTorch's AMP recipe for gradient
     penalties. The value does not depend on it.

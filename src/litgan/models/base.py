@@ -314,7 +314,8 @@ class AdversarialModel(LightningModule):
         """The gradient penalty between `real` and `fake` (mixing weights from `self.random`),
         with the gradient scaler's scale under fp16 mixed precision."""
         scaler = self.gradient_scaler()
-        scale = scaler.get_scale() if scaler is not None else 1.0
+        # the scale stays a device tensor: reading it as a number (get_scale) waits for the device
+        scale = scaler.scale(torch.ones((), device=real.device)) if scaler is not None else 1.0
         return gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
 
     def check_finite(self, **losses: Tensor) -> None:
