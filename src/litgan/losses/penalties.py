@@ -16,10 +16,9 @@ def gradient_penalty(
     example's whole flattened gradient, not per pixel or over the batch.
 
     `loss_scale`: under fp16 mixed precision, the gradient scaler's current scale (a number or a
-    0-d tensor). The scores are
-    multiplied by it before differentiating, so that small gradients do not underflow in half
-    precision, and the gradients divided by it afterwards: PyTorch's AMP recipe for gradient
-    penalties. The value does not depend on it.
+    0-d tensor). The scores are multiplied by it before differentiating, so that small gradients
+    do not underflow in half precision, and the gradients divided by it afterwards: PyTorch's AMP
+    recipe for gradient penalties. The value does not depend on it.
     """
     alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
