@@ -55,3 +55,59 @@ def test_the_gradient_penalty_works_on_pairs(compose_config):
     overrides = ["model=bigan", "loss=wasserstein", "model.gradient_penalty_weight=10", *CASES["ring-mlp"]]
     metrics = train(compose_config(overrides))
     assert metrics["train/gp"] >= 0 and torch.isfinite(torch.tensor(metrics["train/g_loss"]))
+
+
+class RoundTrip:
+    """A stand-in encoding model whose round trip G(E(x)) is `round_trip(x)`."""
+
+    capabilities = Capability.SAMPLE | Capability.ENCODE
+    device = torch.device("cpu")
+
+    def __init__(self, round_trip) -> None:
+        self.round_trip = round_trip
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.round_trip(x)
+
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+
+def test_the_round_trip_accuracy_is_the_classifiers_own_for_a_perfect_inverse_and_chance_for_a_constant(
+    digits_classifier,
+):
+    from litgan.data import DigitsDataModule
+    from litgan.metrics.domain_classifier import load_or_train
+    from litgan.metrics.evaluator import ImageMetricEvaluator
+
+    digits = DigitsDataModule()
+    evaluator = ImageMetricEvaluator("domain", batch_size=100, cache_dir=str(digits_classifier))
+    assert evaluator.prepare(digits)
+    classifier, held_out_accuracy = load_or_train(digits, digits_classifier)
+    perfect = evaluator.round_trip(RoundTrip(lambda x: x), digits)["val/reconstruction_class_accuracy"]
+    assert perfect == pytest.approx(held_out_accuracy)
+
+    images, labels = digits.split_tensors("val")[:2]
+    one_digit = classifier(images[:1])[1].argmax()
+    constant = evaluator.round_trip(RoundTrip(lambda x: images[:1].expand_as(x)), digits)
+    assert constant["val/reconstruction_class_accuracy"] == pytest.approx((labels == one_digit).float().mean().item())
+    assert constant["val/reconstruction_class_accuracy"] < 0.15  # one digit of ten
+
+
+def test_with_the_digit_classifier_bigan_logs_and_eval_reports_the_round_trip_accuracy(
+    compose_config, digits_classifier, tmp_path
+):
+    domain = ["metrics=domain", f"paths.cache_dir={digits_classifier}"]
+    metrics = train(compose_config(["model=bigan", *CASES["digits-dcgan"], *domain, "metrics.num_samples=100"]))
+    assert 0 <= metrics["val/reconstruction_class_accuracy"] <= 1
+    assert metrics["val/reconstruction_class_accuracy_best"] == metrics["val/reconstruction_class_accuracy"]
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        eval_cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "num_samples=64", *domain])
+    with open_dict(eval_cfg):
+        eval_cfg.paths.output_dir = str(tmp_path / "eval")
+    report = evaluate(eval_cfg)
+    assert report["metrics"]["val/reconstruction_class_accuracy"] == pytest.approx(
+        metrics["val/reconstruction_class_accuracy"]
+    )

@@ -112,13 +112,18 @@ def test_several_devices_get_ddp_that_tolerates_one_net_per_backward(compose_con
 
 
 @pytest.mark.slow
-def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_classifier):
-    """Each process generates its share of the samples and adds its share of the reference
-    features; after synchronisation the value equals the single-process one."""
+@pytest.mark.parametrize(
+    ("model", "names"),
+    [("wgan_gp", ["val/fid_domain"]), ("bigan", ["val/fid_domain", "val/reconstruction_class_accuracy"])],
+)
+def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_classifier, model, names):
+    """Each process generates its share of the samples (and encodes its share of the validation
+    images) and adds its share of the reference features; after synchronisation the values equal
+    the single-process ones."""
     import csv
 
     common = [
-        "model=wgan_gp",
+        f"model={model}",
         "data=digits",
         *[o for o in tiny_overrides("dcgan", steps=4) if not o.startswith("data.batch_size")],
         "metrics=domain",
@@ -127,15 +132,18 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_cla
         f"paths.cache_dir={digits_classifier}",
     ]
 
-    def fid_domain(run_dir: Path) -> list[float]:
+    def logged(run_dir: Path) -> list[list[float]]:
         rows = list(csv.DictReader(next(run_dir.glob("csv/**/metrics.csv")).open()))
-        return [float(r["val/fid_domain"]) for r in rows if r.get("val/fid_domain")]
+        return [[float(r[name]) for name in names] for r in rows if r.get(names[0])]
 
     run_train(tmp_path / "ddp", [*common, "trainer=ddp_cpu", "data.batch_size=8"])
     run_train(tmp_path / "single", [*common, "trainer=cpu", "data.batch_size=16"])
-    ddp, single = fid_domain(tmp_path / "ddp"), fid_domain(tmp_path / "single")
-    assert len(ddp) == len(single) == 2 and single[0] > 0
-    assert ddp == pytest.approx(single, rel=1e-4)
+    ddp, single = logged(tmp_path / "ddp"), logged(tmp_path / "single")
+    assert len(ddp) == len(single) == 2 and single[0][0] > 0
+    for ddp_values, single_values in zip(ddp, single):
+        # the weights agree to float rounding (gradients summed in another order); an untrained
+        # generator's FID near 1,000 magnifies that to 1.5e-4 of its value
+        assert ddp_values == pytest.approx(single_values, rel=1e-3)
 
 
 @pytest.mark.slow

@@ -53,14 +53,18 @@ def image_metrics(
     fake: torch.Tensor,
     batch_size: int,
     device: torch.device,
+    model: AdversarialModel | None = None,
 ) -> tuple[dict, dict]:
-    """The training-time metrics' protocol, applied once to `fake`."""
+    """The training-time metrics' protocol, applied once to `fake` (and to the round trip of
+    `model`, where it encodes)."""
     metrics = ImageMetricEvaluator(**{key: value for key, value in metrics_cfg.items() if key != "_target_"})
     if not metrics.prepare(datamodule):  # on_missing_weights=skip
         return {}, {}
     metrics.to(device)
     real = metrics.reference_features(datamodule, device).to(device)
     values = metrics.score(real, (batch.to(device) for batch in fake.split(batch_size)))
+    if model is not None:
+        values |= metrics.round_trip(model, datamodule)
     return values, metrics.protocol(len(real), len(fake))
 
 
@@ -156,7 +160,8 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
         report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
     if cfg.get("metrics"):
-        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device)
+        encoder = model if cfg.get("ckpt_path") else None
+        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, encoder)
         report["metrics"].update(values)
         report["protocol"] = {**report.get("protocol", {}), **protocol}
 

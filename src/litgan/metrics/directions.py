@@ -9,6 +9,7 @@ HIGHER_IS_BETTER = (
     "precision",
     "recall",
     "class_accuracy",
+    "reconstruction_class_accuracy",
     "translation_success",
     "content_preserved",
 )

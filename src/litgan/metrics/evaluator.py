@@ -24,7 +24,7 @@ class ImageMetricEvaluator:
     """`feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
     the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
     (val/fid_domain, with a classifier trained on the dataset itself; with a conditional model
-    also val/class_accuracy)."""
+    also val/class_accuracy, with an encoding model val/reconstruction_class_accuracy)."""
 
     def __init__(
         self,
@@ -167,8 +167,23 @@ class ImageMetricEvaluator:
         values = self.score(real, fakes())
         if accuracy is not None:
             values["val/class_accuracy"] = accuracy.compute().item()
+        values |= self.round_trip(model, datamodule, rank, world)
         model.generator.train(was_training)
         return values
+
+    @torch.no_grad()
+    def round_trip(self, model: AdversarialModel, datamodule: Any, rank: int = 0, world: int = 1) -> dict[str, float]:
+        """Encoding models, in the domain classifier's eyes: val/reconstruction_class_accuracy, how
+        often it gives G(E(x)) the class of x over the validation split (each process its share),
+        i.e. whether the round trip keeps what x shows rather than its pixels. Nothing otherwise."""
+        if self.feature_extractor != "domain" or Capability.ENCODE not in model.capabilities:
+            return {}
+        images, labels = datamodule.split_tensors("val")[:2]
+        accuracy = MulticlassAccuracy(datamodule.num_classes, average="micro").to(model.device)
+        for x, y in zip(images[rank::world].split(self.batch_size), labels[rank::world].split(self.batch_size)):
+            x, y = x.to(model.device), y.to(model.device)
+            accuracy.update(self.extractor(model.sample(model.encode(x)))[1], y)
+        return {"val/reconstruction_class_accuracy": accuracy.compute().item()}
 
     def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
         """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
