@@ -160,8 +160,8 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
         report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
     if cfg.get("metrics"):
-        encoder = model if cfg.get("ckpt_path") else None
-        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, encoder)
+        checkpoint_model = model if cfg.get("ckpt_path") else None
+        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, checkpoint_model)
         report["metrics"].update(values)
         report["protocol"] = {**report.get("protocol", {}), **protocol}
 
