@@ -84,6 +84,19 @@ def test_only_the_stepped_net_changes(compose_config):
     assert any(not torch.equal(a, b) for a, b in zip(d0, model.discriminator.parameters()))
 
 
+@pytest.mark.parametrize("model_name", ["wgan_gp", "wgan", "bigan"])  # Adam; RMSprop; Adam with weight decay
+def test_cpu_optimisers_update_all_tensors_at_once_with_the_numbers_of_the_loop_over_tensors(
+    compose_config, model_name
+):
+    overrides = [f"model={model_name}", *tiny_overrides(steps=3)]
+    per_tensor = ["+model.optimizer_g.foreach=false", "+model.optimizer_d.foreach=false"]
+    trainer, multi_tensor_model = fit(compose_config(overrides))
+    assert all(optimizer.defaults["foreach"] for optimizer in trainer.optimizers)
+    _, per_tensor_model = fit(compose_config(overrides + per_tensor))
+    for a, b in zip(multi_tensor_model.parameters(), per_tensor_model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_logged_keys_and_returned_metrics(compose_config):
     cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=4), "trainer.log_every_n_steps=1"])
     metrics = train(cfg)

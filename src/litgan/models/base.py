@@ -23,8 +23,11 @@ from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.utils.random import ShardedGenerator
 
-# torch optimisers with a fused (one kernel for all tensors) GPU implementation
+# torch optimisers with a fused GPU implementation (one kernel updates every tensor), and those with
+# a multi-tensor one (one call per operation for all tensors), which on the CPU gives the same numbers
+# as their default loop over tensors
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+FOREACH_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.RMSprop)
 
 
 class Capability(enum.Flag):
@@ -348,11 +351,15 @@ class AdversarialModel(LightningModule):
         return optimizers, schedulers
 
     def make_optimizer(self, make: Callable[..., Optimizer], parameters: Iterator[nn.Parameter]) -> Optimizer:
-        """On a GPU, torch's Adam, AdamW and SGD update all tensors in one fused kernel (unless the
-        config says `fused`); elsewhere they keep their default, so CPU runs give the numbers they did."""
-        fusable = isinstance(make, functools.partial) and make.func in FUSED_OPTIMIZERS and "fused" not in make.keywords
-        if fusable and self.device.type == "cuda":
+        """On a GPU, torch's Adam, AdamW and SGD update all tensors in one fused kernel; elsewhere
+        they, and RMSprop, use their multi-tensor implementation, whose numbers on the CPU are those
+        of the default loop over tensors. A config that sets `fused` or `foreach` is obeyed."""
+        if not isinstance(make, functools.partial) or {"fused", "foreach"} & make.keywords.keys():
+            return make(parameters)
+        if make.func in FUSED_OPTIMIZERS and self.device.type == "cuda":
             return make(parameters, fused=True)
+        if make.func in FOREACH_OPTIMIZERS:
+            return make(parameters, foreach=True)
         return make(parameters)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
