@@ -2,6 +2,7 @@
 batches holding `batches_per_step` minibatches (one per critic update), and validation data."""
 
 import enum
+import functools
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,13 +77,19 @@ class InMemoryDataModule(GANDataModule):
     def make_split(self, split: str) -> tuple[Tensor, ...]:
         raise NotImplementedError
 
+    @functools.cached_property
+    def train_tensors(self) -> tuple[Tensor, ...]:
+        return self.make_split("train")
+
+    @functools.cached_property
+    def val_tensors(self) -> tuple[Tensor, ...]:
+        return self.make_split("val")
+
     def setup(self, stage: str | None = None) -> None:
-        if not hasattr(self, "train_tensors"):
-            self.train_tensors = self.make_split("train")
-            self.val_tensors = self.make_split("val")
+        for split in ("train", "val"):
+            self.split_tensors(split)
 
     def split_tensors(self, split: str) -> tuple[Tensor, ...]:
-        self.setup()
         return self.train_tensors if split == "train" else self.val_tensors
 
     def fingerprint(self, split: str) -> str:
@@ -120,10 +127,20 @@ class FileDataModule(GANDataModule):
     def make_dataset(self, split: str) -> Dataset:
         raise NotImplementedError
 
+    @functools.cached_property
+    def train_set(self) -> Dataset:
+        return self.make_dataset("train")
+
+    @functools.cached_property
+    def val_set(self) -> Dataset:
+        return self.make_dataset("val")
+
     def setup(self, stage: str | None = None) -> None:
-        if not hasattr(self, "train_set"):
-            self.train_set = self.make_dataset("train")
-            self.val_set = self.make_dataset("val")
+        for split in ("train", "val"):
+            self.dataset(split)  # a missing or damaged dataset is reported before training starts
+
+    def dataset(self, split: str) -> Dataset:
+        return self.train_set if split == "train" else self.val_set
 
     def data_files(self, split: str) -> list[Path]:
         """The files the split is read from; their names, sizes and times make the fingerprint."""
@@ -137,10 +154,8 @@ class FileDataModule(GANDataModule):
         return digest.hexdigest()
 
     def real_batches(self, split: str, batch_size: int, limit: int | None = None) -> Iterator[Tensor]:
-        self.setup()
-        dataset = self.train_set if split == "train" else self.val_set
         seen = 0
-        for batch in self._loader(dataset, batch_size, shuffle=False):
+        for batch in self._loader(self.dataset(split), batch_size, shuffle=False):
             images = batch[0][: None if limit is None else limit - seen]
             seen += len(images)
             yield images

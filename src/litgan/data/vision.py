@@ -163,8 +163,7 @@ class ImageFolderDataModule(FileDataModule):
         self.data_shape = shape_of(channels, image_size)
 
     def data_files(self, split: str) -> list[Path]:
-        self.setup()
-        return list((self.train_set if split == "train" else self.val_set).files)
+        return list(self.dataset(split).files)
 
     def make_dataset(self, split: str) -> Dataset:
         files = list_images(self.root)
