@@ -1,6 +1,8 @@
 """CycleGAN: image pool, learning-rate schedule, losses by hand, which parameters each step moves,
 unpaired loaders, refusals, exact resume."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -181,3 +183,19 @@ def test_translation_measures_are_logged(compose_config, shape_classifiers):
     assert (
         len(list(shape_classifiers.glob("domain-classifier-ShapesDataModule-*.pt"))) == 4
     )  # one per attribute, reused
+
+
+def test_translation_measures_speak_only_to_translation_models(compose_config, tmp_path, caplog):
+    from litgan.callbacks import TranslationMeasures
+
+    cyclegan_cfg = compose_config(TINY)  # the unpaired shapes: attributes known
+    datamodule = UnpairedFolderDataModule(str(tmp_path), num_workers=0)  # a folder: nothing known
+    sampler_cfg = compose_config(["model=wgan_gp", *tiny_overrides()])
+    sampler = build_model(sampler_cfg, instantiate(sampler_cfg.data))
+    translator = build_model(cyclegan_cfg, instantiate(cyclegan_cfg.data))
+    callback = TranslationMeasures(str(tmp_path))
+    with caplog.at_level("INFO"):
+        callback.setup(SimpleNamespace(datamodule=datamodule), sampler, "fit")
+        assert caplog.text == "" and callback.judge is None
+        callback.setup(SimpleNamespace(datamodule=datamodule), translator, "fit")
+    assert "only the embedded shapes tasks have ground truth" in caplog.text and callback.judge is None

@@ -8,6 +8,7 @@ from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
 from litgan.metrics.translation import TranslationJudge
+from litgan.models.base import Capability
 
 
 class TranslationMeasures(Callback):
@@ -16,6 +17,8 @@ class TranslationMeasures(Callback):
         self.judge: TranslationJudge | None = None
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if Capability.TRANSLATE not in pl_module.capabilities:
+            return
         if not trainer.datamodule.knows_attributes:
             rank_zero_info("TranslationMeasures: only the embedded shapes tasks have ground truth; not measuring.")
             return
