@@ -206,3 +206,8 @@ def test_gradient_penalty_with_a_batch_norm_critic_is_refused(compose_config):
     )
     with pytest.raises(Exception, match="gradient penalty is defined per example.*batch norm"):
         build_model(cfg, instantiate(cfg.data))
+
+
+def test_a_run_without_loggers_trains(compose_config):
+    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=2), "logger=none"])
+    assert train(cfg)["train/g_step"] == 2

@@ -4,6 +4,7 @@ import warnings
 
 from litgan.callbacks.checkpoints import LastCheckpoint
 from litgan.callbacks.image_metrics import ImageQualityMetrics
+from litgan.callbacks.learning_rates import LearningRates
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
 from litgan.callbacks.progress import StepProgressBar
 from litgan.callbacks.samples import SamplePlots
@@ -12,6 +13,7 @@ from litgan.callbacks.translation_measures import TranslationMeasures
 __all__ = [
     "ImageQualityMetrics",
     "LastCheckpoint",
+    "LearningRates",
     "ModeCoverageCallback",
     "SamplePlots",
     "StepProgressBar",
