@@ -208,6 +208,7 @@ def test_gradient_penalty_with_a_batch_norm_critic_is_refused(compose_config):
         build_model(cfg, instantiate(cfg.data))
 
 
-def test_a_run_without_loggers_trains(compose_config):
-    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=2), "logger=none"])
+@pytest.mark.parametrize("logger", ["none", "csv", "tensorboard", "many"])  # wandb alone: test_tracking.py
+def test_every_logger_choice_trains_with_the_default_callbacks(compose_config, logger):
+    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=2), f"logger={logger}"])
     assert train(cfg)["train/g_step"] == 2
