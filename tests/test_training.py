@@ -8,6 +8,9 @@ from lightning import Callback, Trainer, seed_everything
 from litgan.models.build import build_model
 from litgan.train import train
 from tests.conftest import tiny_overrides
+from tests.helpers import trained
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 class CountSteps(Callback):
@@ -84,14 +87,26 @@ def test_only_the_stepped_net_changes(compose_config):
     assert any(not torch.equal(a, b) for a, b in zip(d0, model.discriminator.parameters()))
 
 
+@pytest.mark.parametrize("accelerator", ["cpu", pytest.param("gpu", marks=needs_cuda)])
+def test_batches_are_drawn_on_the_training_device_and_optimisers_update_all_tensors_at_once(
+    compose_config, accelerator
+):
+    model = trained(compose_config(["model=wgan_gp", *tiny_overrides()]), accelerator=accelerator)
+    device = "cuda" if accelerator == "gpu" else "cpu"
+    loader = model.trainer.datamodule.train_dataloader()
+    assert {tensor.device.type for tensor in loader.tensors} == {device}
+    assert loader.indices.generator.device.type == device
+    implementation = "fused" if device == "cuda" else "foreach"
+    assert all(optimizer.defaults[implementation] for optimizer in model.trainer.optimizers)
+
+
 @pytest.mark.parametrize("model_name", ["wgan_gp", "wgan", "bigan"])  # Adam; RMSprop; Adam with weight decay
 def test_cpu_optimisers_update_all_tensors_at_once_with_the_numbers_of_the_loop_over_tensors(
     compose_config, model_name
 ):
     overrides = [f"model={model_name}", *tiny_overrides(steps=3)]
     per_tensor = ["+model.optimizer_g.foreach=false", "+model.optimizer_d.foreach=false"]
-    trainer, multi_tensor_model = fit(compose_config(overrides))
-    assert all(optimizer.defaults["foreach"] for optimizer in trainer.optimizers)
+    _, multi_tensor_model = fit(compose_config(overrides))
     _, per_tensor_model = fit(compose_config(overrides + per_tensor))
     for a, b in zip(multi_tensor_model.parameters(), per_tensor_model.parameters(), strict=True):
         assert torch.equal(a, b)
