@@ -37,7 +37,9 @@ def test_train_then_eval_from_the_command_line(tmp_path):
         for o in tiny_overrides(steps=6)
         if not o.startswith(("logger=", "~callbacks", "+trainer.enable_progress_bar"))
     ]
-    run("src/train.py", [f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}", *overrides])
+    trained = run("src/train.py", [f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}", *overrides])
+    # warnings that the versions of Lightning and W&B printed in every run, with nothing for users to do
+    assert "LeafSpec" not in trained.stderr and "anonymous setting" not in trained.stderr
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert list((run_dir / "samples").glob("samples_step*.png"))

@@ -127,3 +127,9 @@ def test_the_progress_bar_counts_generator_steps_toward_max_steps(compose_config
     fit(compose_config(tiny_overrides(steps=7)), [bar], enable_progress_bar=True)
     (task,) = [task for task in bar.progress.tasks if "Generator steps" in task.description]
     assert (task.completed, task.total) == (7, 7)
+
+
+def test_wandb_is_not_given_the_setting_it_warns_about_in_every_run(tmp_path):
+    from litgan.loggers import WandbLogger
+
+    assert "anonymous" not in WandbLogger(project="litgan", save_dir=str(tmp_path))._wandb_init

@@ -2,6 +2,7 @@
 the metrics (the one named `optimized_metric` is what Hydra sweepers minimise)."""
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_n
 from litgan.utils.threads import use_cpu_threads
 
 log = logging.getLogger(__name__)
+
+# Lightning's manual-optimisation loop builds torch's LeafSpec, which newer torch deprecates: a
+# warning in every run that only a Lightning release can act on
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:

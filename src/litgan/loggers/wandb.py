@@ -51,6 +51,9 @@ class WandbLogger(LightningWandbLogger):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Lightning always passes `anonymous` (None by default), and every W&B release since the
+        # setting stopped working prints a warning for it, whatever its value, in every run
+        self._wandb_init.pop("anonymous", None)
         self._best: dict[str, float] = {}
         self._checkpoints: list[ModelCheckpoint] = []
         self._finished = False
