@@ -2,6 +2,7 @@
 artifacts, learning rates, the final checkpoint, the progress bar. Read from the files W&B
 wrote offline, not from a mock."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,23 @@ def test_wandb_is_not_given_the_setting_it_warns_about_in_every_run(tmp_path):
     from litgan.loggers import WandbLogger
 
     assert "anonymous" not in WandbLogger(project="litgan", save_dir=str(tmp_path))._wandb_init
+
+
+def test_credentials_without_a_server_that_answers_train_offline_at_once(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "https://wandb.invalid")  # a name that never resolves (RFC 2606)
+    run(tmp_path, wandb_overrides(2))
+    (offline,) = offline_runs(tmp_path)
+    assert offline.exit_code == 0
+    assert "W&B credentials are set but wandb.invalid cannot be reached: logging offline" in caplog.text
+
+
+def test_credentials_and_a_server_that_answers_choose_online(monkeypatch):
+    from litgan.loggers.wandb import choose_wandb_mode
+
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+        assert choose_wandb_mode() == "online"

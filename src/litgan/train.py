@@ -102,7 +102,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     )
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
-    choose_wandb_mode()
+    if "wandb" in (cfg.get("logger") or {}):
+        choose_wandb_mode()
     ckpt_path = checkpoint_to_resume(cfg)
     stored = run_config(read_checkpoint(ckpt_path, mmap=True)) if ckpt_path else None  # mmap: the config only
     if stored is not None:

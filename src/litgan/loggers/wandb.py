@@ -3,10 +3,12 @@
 import logging
 import netrc
 import os
+import socket
 from collections.abc import Mapping
 from numbers import Number
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import wandb
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -28,10 +30,34 @@ def has_wandb_credentials() -> bool:
         return False
 
 
+def wandb_server(timeout: float = 3.0) -> tuple[str, bool]:
+    """The W&B server's address (WANDB_BASE_URL or W&B's default), and whether a connection to it
+    opens within `timeout` seconds."""
+    url = urlparse(wandb.env.get_base_url(default=wandb.Settings().base_url))
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+        return url.netloc, True
+    except OSError:
+        return url.netloc, False
+
+
 def choose_wandb_mode() -> str:
-    """Respect an explicit WANDB_MODE; otherwise online with credentials, offline without."""
+    """Respect an explicit WANDB_MODE; otherwise online with credentials and a server that answers,
+    offline otherwise: a run never waits for a network that is not there (W&B would try for 90 s
+    and then stop the run)."""
     if "WANDB_MODE" not in os.environ:
-        os.environ["WANDB_MODE"] = "online" if has_wandb_credentials() else "offline"
+        mode = "offline"
+        if has_wandb_credentials():
+            address, reachable = wandb_server()
+            if reachable:
+                mode = "online"
+            else:
+                log.warning(
+                    f"W&B credentials are set but {address} cannot be reached: logging offline; "
+                    "`wandb sync <run folder>/wandb/offline-run-*` uploads the run later."
+                )
+        os.environ["WANDB_MODE"] = mode
     return os.environ["WANDB_MODE"]
 
 
