@@ -2,6 +2,8 @@
 
 import warnings
 
+from lightning.pytorch.utilities.warnings import PossibleUserWarning
+
 from litgan.callbacks.checkpoints import LastCheckpoint
 from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.learning_rates import LearningRates
@@ -23,3 +25,6 @@ __all__ = [
 # ModelCheckpoint(every_n_train_steps) warns under manual optimisation that it saves the state
 # after the optimiser steps: that is the state litgan resumes from, on purpose.
 warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
+# Under DDP the metric callbacks log values their torchmetrics states have already reduced over all
+# processes; Lightning cannot tell, and recommends sync_dist=True, which would average equal values.
+warnings.filterwarnings("ignore", message=r"It is recommended to use `self.log\('val/", category=PossibleUserWarning)
