@@ -137,7 +137,9 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_cla
         return [[float(r[name]) for name in names] for r in rows if r.get(names[0])]
 
     ddp_run = run_train(tmp_path / "ddp", [*common, "trainer=ddp_cpu", "data.batch_size=8"])
-    assert "sync_dist=True" not in ddp_run.stderr  # Lightning's advice for values not yet reduced
+    # Lightning's advice for values not yet reduced, and its warning that a short epoch (17 steps
+    # here) would not log every 50 steps, which it does
+    assert "sync_dist=True" not in ddp_run.stderr and "smaller than the logging interval" not in ddp_run.stderr
     run_train(tmp_path / "single", [*common, "trainer=cpu", "data.batch_size=16"])
     ddp, single = logged(tmp_path / "ddp"), logged(tmp_path / "single")
     assert len(ddp) == len(single) == 2 and single[0][0] > 0

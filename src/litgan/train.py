@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # Lightning's manual-optimisation loop builds torch's LeafSpec, which newer torch deprecates: a
 # warning in every run that only a Lightning release can act on
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
+# Lightning counts log_every_n_steps over the whole run, not per epoch, so a short epoch (the
+# digits' 4 generator steps) still logs every N steps; its warning that it would not is wrong here
+warnings.filterwarnings(
+    "ignore", message=r"The number of training batches \(\d+\) is smaller than the logging interval"
+)
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
