@@ -227,3 +227,13 @@ def test_gradient_penalty_with_a_batch_norm_critic_is_refused(compose_config):
 def test_every_logger_choice_trains_with_the_default_callbacks(compose_config, logger):
     cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=2), f"logger={logger}"])
     assert train(cfg)["train/g_step"] == 2
+
+
+def test_step_metrics_are_logged_every_n_steps_across_epochs_shorter_than_that(compose_config, tmp_path):
+    import csv
+
+    # 400 samples make epochs of 5 generator steps (16 x 5 samples each); logging every 3
+    overrides = ["model=wgan_gp", *tiny_overrides(steps=10), "data.num_samples=400", "trainer.log_every_n_steps=3"]
+    train(compose_config(overrides))
+    rows = list(csv.DictReader(next(tmp_path.glob("csv/**/metrics.csv")).open()))
+    assert [int(row["step"]) for row in rows if row.get("train/g_loss")] == [2, 5, 8]
