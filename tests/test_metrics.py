@@ -51,3 +51,18 @@ def test_updates_accumulate_like_one_batch():
     for chunk in samples.chunk(7):
         parts.update(chunk)
     assert all(torch.equal(whole.compute()[k], parts.compute()[k]) for k in ("modes", "hq_fraction", "reverse_kl"))
+
+
+def test_the_mode_coverage_callback_speaks_only_of_points_without_modes(compose_config, caplog):
+    from types import SimpleNamespace
+
+    from hydra.utils import instantiate
+
+    from litgan.callbacks import ModeCoverageCallback
+
+    callback = ModeCoverageCallback()
+    with caplog.at_level("INFO"):
+        for data in ("digits", "swissroll"):  # mode counts are expected of points, never of images
+            callback.setup(SimpleNamespace(datamodule=instantiate(compose_config([f"data={data}"]).data)), None, "fit")
+            assert callback.metric is None
+            assert ("the dataset has no modes" in caplog.text) == (data == "swissroll")

@@ -19,7 +19,8 @@ class ModeCoverageCallback(Callback):
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         modes = trainer.datamodule.modes
         if modes is None:
-            rank_zero_info("ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed.")
+            if tuple(trainer.datamodule.data_shape) == (2,):  # points, as the mixtures, but no modes
+                rank_zero_info("ModeCoverageCallback: the dataset has no modes; val/modes etc. are not computed.")
             return
         self.metric = ModeCoverage(modes, trainer.datamodule.std, self.num_std).to(pl_module.device)
 
