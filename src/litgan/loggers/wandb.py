@@ -44,8 +44,7 @@ def wandb_server(timeout: float = 3.0) -> tuple[str, bool]:
 
 def choose_wandb_mode() -> str:
     """Respect an explicit WANDB_MODE; otherwise online with credentials and a server that answers,
-    offline otherwise: a run never waits for a network that is not there (W&B would try for about
-    100 s and then stop the run)."""
+    offline otherwise, so that a run never waits on a network that is not there (README, "Offline by design")."""
     if "WANDB_MODE" not in os.environ:
         mode = "offline"
         if has_wandb_credentials():
