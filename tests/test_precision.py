@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning import Trainer
+from lightning import Callback, Trainer
 from lightning.pytorch.plugins import MixedPrecision
 from torch import nn
 
@@ -59,17 +59,40 @@ def test_under_fp16_the_scaled_penalty_keeps_the_gradient_that_the_plain_one_los
     torch.testing.assert_close(scaled_by_tensor, scaled)
 
 
-def test_bf16_mixed_trains_wgan_gp_with_manual_optimisation(compose_config):
+@pytest.mark.parametrize(("data", "architecture"), [("digits", "dcgan"), ("ring", "mlp")])  # image grids; scatter plots
+def test_bf16_mixed_trains_wgan_gp_with_manual_optimisation(compose_config, data, architecture):
     from litgan.train import train
 
     cfg = compose_config(
-        ["model=wgan_gp", "data=digits", *tiny_overrides("dcgan", steps=3), "trainer.precision=bf16-mixed",
+        ["model=wgan_gp", f"data={data}", *tiny_overrides(architecture, steps=3), "trainer.precision=bf16-mixed",
          "trainer.log_every_n_steps=1"]
     )  # fmt: skip
     metrics = train(cfg)
     assert metrics["train/g_step"] == 3.0
     for name in ("train/d_loss", "train/g_loss", "train/gp"):
         assert math.isfinite(metrics[name]), name
+
+
+class ValidationFakes(Callback):
+    def __init__(self) -> None:
+        self.fakes: list[torch.Tensor] = []
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, *args):
+        self.fakes.append(outputs["fake"])
+
+
+def test_validation_outputs_are_computed_at_full_precision_under_mixed_precision(compose_config):
+    cfg = compose_config(["model=wgan_gp", "data=ring", *tiny_overrides()])
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    fakes = {}
+    for precision in ("32-true", "bf16-mixed"):
+        captured = ValidationFakes()
+        Trainer(accelerator="cpu", precision=precision, logger=False, callbacks=[captured], limit_val_batches=2,
+                enable_progress_bar=False, enable_model_summary=False).validate(model, datamodule=datamodule)  # fmt: skip
+        fakes[precision] = torch.cat(captured.fakes)
+    assert fakes["bf16-mixed"].dtype == torch.float32
+    assert torch.equal(fakes["bf16-mixed"], fakes["32-true"])
 
 
 def fp16_trainer(steps: int = 0, init_scale: float = 2.0**16) -> Trainer:

@@ -86,7 +86,7 @@ class BiGAN(AdversarialModel):
     def on_validation_epoch_start(self) -> None:
         self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
 
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
+    def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         real = batch[0]
         if batch_idx == 0:
             self._grid_images = real

@@ -78,7 +78,7 @@ class CycleGAN(AdversarialModel):
         self.report(cycle=cycle)
         return loss
 
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
+    def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         a, b = batch[0], batch[1]
         if batch_idx == 0:
             self._grid_images = (a, b)

@@ -74,7 +74,7 @@ class GAN(AdversarialModel):
     def on_validation_epoch_start(self) -> None:
         self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
 
-    def validation_step(self, batch: tuple[Tensor, ...]) -> ValidationOutputs:
+    def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         real, labels = batch[0], batch[1] if len(batch) > 1 else None
         z = self._val_random.randn(len(real), self.latent_dim)
         return {"real": real, "fake": self.sample(z, labels)}

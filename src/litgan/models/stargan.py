@@ -133,7 +133,7 @@ class StarGAN(AdversarialModel):
 
     # --- validation and pictures ------------------------------------------------------------
 
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
+    def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         """Each image gets one of the single edits in turn; its translation is then mapped back."""
         images, labels = batch[0], batch[1]
         if batch_idx == 0:
