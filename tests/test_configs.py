@@ -91,6 +91,27 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     assert trainer.global_step == 2 and built.critic_updates == 2 * cfg.model.n_critic
 
 
+# the architectures each family's nets come from; every other one is refused, naming these
+FITTING_ARCHITECTURES = {"cyclegan": ["resnet_patchgan"], "stargan": ["stargan"]}
+OWN_DATA = {"cyclegan": "unpaired_shapes", "stargan": "shape_domains"}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_architecture_builds_or_is_refused_naming_those_that_fit(compose_config, model):
+    fitting = FITTING_ARCHITECTURES.get(model, ["dcgan", "mlp"])
+    for architecture in sorted(p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")):
+        cfg = compose_config(
+            [f"model={model}", f"architecture={architecture}", f"data={OWN_DATA.get(model, 'digits')}"]
+        )
+        if architecture in fitting:
+            build_model(cfg, instantiate(cfg.data))
+        else:
+            with pytest.raises(
+                ValueError, match=f"needs a generator that takes .*: use architecture={', '.join(fitting)}\\.$"
+            ):
+                build_model(cfg, instantiate(cfg.data))
+
+
 def test_train_returns_the_logged_metrics_and_checkpoint_paths(compose_config):
     metrics = train(compose_config(["model=gan", *tiny_overrides(steps=2), "trainer.log_every_n_steps=1"]))
     assert metrics["train/g_step"] == 2.0 and {

@@ -21,6 +21,7 @@ from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
 from litgan.models.cuda_graphs import CapturedCall
 from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
+from litgan.nets.roles import GeneratorInput
 from litgan.utils.random import ShardedGenerator
 
 # torch optimisers with a fused GPU implementation (one kernel updates every tensor), and those with
@@ -84,11 +85,16 @@ class AdversarialModel(LightningModule):
 
     A family builds its nets in `__init__`, after this one, and hands them to `set_nets`; it
     implements `critic_loss`, `generator_loss`, `validation_outputs` and `sample_grid`, and
-    declares `capabilities` and `trains_on`.
+    declares `capabilities`, `trains_on` and the nets it needs (`generator_takes`,
+    `discriminator_classifies_domains`).
     """
 
     capabilities: ClassVar[Capability] = Capability.NONE
     trains_on: ClassVar[TrainingData] = TrainingData.SAMPLES
+    # the nets it is built from (`litgan.nets.roles`): what its generator takes, and whether its
+    # discriminator also classifies domains
+    generator_takes: ClassVar[GeneratorInput] = GeneratorInput.NOISE
+    discriminator_classifies_domains: ClassVar[bool] = False
     # whether `augment` (DiffAugment before the discriminator) applies: D takes images (and a class)
     augments_images: ClassVar[bool] = False
     # whether a training pass is tensor work on the device only (random numbers from `self.random`,

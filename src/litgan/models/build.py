@@ -11,19 +11,58 @@ from omegaconf import DictConfig, OmegaConf
 
 from litgan.data.base import GANDataModule, TrainingData
 from litgan.models.base import AdversarialModel, Capability
+from litgan.nets.roles import Discriminator, Generator
 from litgan.utils.checkpoints import read_checkpoint, run_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
 
 
+def group_options(group: str, accepts: Callable[[dict[str, Any]], bool]) -> str:
+    """The configs of a group (configs/<group>/) whose contents `accepts`, as `group=a, b`."""
+    paths = sorted(CONFIG_DIR.glob(f"{group}/*.yaml"))
+    return f"{group}=" + ", ".join(path.stem for path in paths if accepts(yaml.safe_load(path.read_text()) or {}))
+
+
 def data_options(accepts: Callable[[type[GANDataModule]], bool]) -> str:
-    """The data configs (configs/data/) whose datamodule class `accepts`, as `data=a, b`."""
-    names = []
-    for path in sorted(CONFIG_DIR.glob("data/*.yaml")):
-        target = (yaml.safe_load(path.read_text()).get("data") or {}).get("_target_")
-        if target and accepts(hydra.utils.get_class(target)):
-            names.append(path.stem)
-    return "data=" + ", ".join(names)
+    """The data configs whose datamodule class `accepts`, as `data=a, b`."""
+    return group_options(
+        "data",
+        lambda config: (
+            "_target_" in config.get("data", {}) and accepts(hydra.utils.get_class(config["data"]["_target_"]))
+        ),
+    )
+
+
+def nets_fit(
+    model_class: type[AdversarialModel], generator: type[Generator], discriminator: type[Discriminator]
+) -> bool:
+    return (
+        generator.takes == model_class.generator_takes
+        and discriminator.classifies_domains == model_class.discriminator_classifies_domains
+    )
+
+
+def check_nets(model_class: type[AdversarialModel], model_cfg: DictConfig) -> None:
+    """Refuse, before any net is built, an architecture whose nets the model cannot use."""
+    generator = hydra.utils.get_class(model_cfg.generator._target_)
+    discriminator = hydra.utils.get_class(model_cfg.discriminator._target_)
+    if nets_fit(model_class, generator, discriminator):
+        return
+    fitting = group_options(
+        "architecture",
+        lambda nets: nets_fit(
+            model_class,
+            hydra.utils.get_class(nets["generator"]["_target_"]),
+            hydra.utils.get_class(nets["discriminator"]["_target_"]),
+        ),
+    )
+    needs = "with" if model_class.discriminator_classifies_domains else "without"
+    has = "a" if discriminator.classifies_domains else "no"
+    raise ValueError(
+        f"{model_class.__name__} needs a generator that takes {model_class.generator_takes.value} and a discriminator "
+        f"{needs} a domain classifier, and this architecture has {generator.__name__} (takes {generator.takes.value}) "
+        f"and {discriminator.__name__} ({has} domain classifier): use {fitting}."
+    )
 
 
 def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
@@ -37,6 +76,7 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
             f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
             f"not provide; data that does: {fitting}."
         )
+    check_nets(model_class, cfg.model)
     if Capability.CONDITION in model_class.capabilities and not datamodule.num_classes:
         raise ValueError(
             f"{model_class.__name__} needs a labelled dataset, and {type(datamodule).__name__} has no labels: "

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from litgan.losses import AdversarialLoss
 from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
 from litgan.models.image_pool import ImagePool
+from litgan.nets.roles import GeneratorInput
 
 
 class CycleGAN(AdversarialModel):
@@ -20,6 +21,7 @@ class CycleGAN(AdversarialModel):
 
     capabilities = Capability.TRANSLATE
     trains_on = TrainingData.UNPAIRED_DOMAINS
+    generator_takes = GeneratorInput.IMAGES
 
     def __init__(
         self,

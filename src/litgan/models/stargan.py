@@ -3,7 +3,6 @@ labels c, one discriminator with a real/fake head D_src and a domain classifier 
 adversarial loss, domain classification (lambda_cls 1) and reconstruction G(G(x, c), c') ~ x
 (lambda_rec 10). Optionally CycleGAN's identity term G(x, c_x) ~ x (off in the paper)."""
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ from torch.nn import functional as F
 
 from litgan.losses import AdversarialLoss
 from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
+from litgan.nets.roles import GeneratorInput
 
 
 def classification_loss(logits: Tensor, labels: Tensor) -> Tensor:
@@ -27,6 +27,8 @@ class StarGAN(AdversarialModel):
     capabilities = Capability.TRANSLATE
     cuda_graph_safe = True
     trains_on = TrainingData.DOMAIN_LABELS
+    generator_takes = GeneratorInput.IMAGES
+    discriminator_classifies_domains = True
 
     def __init__(
         self,
@@ -53,11 +55,6 @@ class StarGAN(AdversarialModel):
             gradient_penalty_weight=gradient_penalty_weight,
             **training,
         )
-        if "num_domains" not in inspect.signature(discriminator).parameters:
-            raise ValueError(
-                f"model=stargan needs a discriminator with a domain classifier (architecture=stargan); "
-                f"{getattr(discriminator, 'func', discriminator).__name__} has none."
-            )
         self.domain_groups = list(domain_groups)
         self.num_domains = sum(self.domain_groups)
         self.set_nets(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
+from litgan.nets.roles import Discriminator, Generator, GeneratorInput
 
 SUPPORTED_SIZES = (32, 64)
 
@@ -27,7 +28,9 @@ def _num_doublings(size: int) -> int:
     return {32: 3, 64: 4}[size]  # 4x4 -> size
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Generator):
+    takes = GeneratorInput.NOISE
+
     def __init__(
         self,
         data_shape: Sequence[int],
@@ -60,7 +63,7 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """Image -> one raw score per example (or `outputs` values: BiGAN's encoder). `norm='layer'`
     or `'none'` for a WGAN-GP critic: batch norm couples the examples of a batch, which the
     per-example gradient penalty forbids."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer
+from litgan.nets.roles import Discriminator, Generator, GeneratorInput
 
 
 def _hidden_layers(in_dim: int, hidden_dim: int, num_layers: int, norm: str) -> list[nn.Module]:
@@ -21,9 +22,11 @@ def _hidden_layers(in_dim: int, hidden_dim: int, num_layers: int, norm: str) -> 
     return layers
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """z ~ N(0, I) in R^latent_dim -> a sample of `data_shape`; tanh output for images (which
     live in [-1, 1]), linear output for points."""
+
+    takes = GeneratorInput.NOISE
 
     def __init__(
         self,
@@ -46,7 +49,7 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(-1, *self.data_shape)
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """A sample of `data_shape` -> one raw score (a logit, or a critic value) per example, or
     `outputs` values per example (BiGAN's encoder is this net with `outputs=latent_dim`)."""
 

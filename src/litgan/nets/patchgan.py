@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
+from litgan.nets.roles import Discriminator
 
 
-class PatchDiscriminator(nn.Module):
+class PatchDiscriminator(Discriminator):
     def __init__(
         self, data_shape: Sequence[int], features: int = 64, num_layers: int | None = None, norm: str = "instance"
     ) -> None:

@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
+from litgan.nets.roles import Generator, GeneratorInput
 
 
 class ResidualBlock(nn.Module):
@@ -21,10 +22,12 @@ class ResidualBlock(nn.Module):
         return x + self.block(x)
 
 
-class ResnetGenerator(nn.Module):
+class ResnetGenerator(Generator):
     """Image (C, H, W) -> image of the same shape in [-1, 1]; `extra_channels` are concatenated to
     the input (StarGAN feeds the target domain as constant planes). 6 blocks for 128 px, 9 for 256.
     Convolutions followed by instance norm have no bias: the norm would remove it."""
+
+    takes = GeneratorInput.IMAGES
 
     def __init__(
         self, data_shape: Sequence[int], features: int = 64, num_blocks: int = 6, extra_channels: int = 0

@@ -6,10 +6,14 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from litgan.nets.roles import Discriminator
 
-class StarGANDiscriminator(nn.Module):
+
+class StarGANDiscriminator(Discriminator):
     """`num_layers` stride-2 4x4 convolutions, doubling the width, down to a 2x2 map (6 at 128 px,
     4 at 32 px); D_src is a 3x3 convolution on that map, D_cls one covering all of it."""
+
+    classifies_domains = True
 
     def __init__(
         self, data_shape: Sequence[int], num_domains: int, features: int = 64, num_layers: int | None = None
