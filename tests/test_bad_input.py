@@ -56,6 +56,7 @@ def write_images(folder: Path, count: int) -> list[Path]:
         ("callbacks.sample_plots.num_samples=0", r"callbacks\.sample_plots\.num_samples=0 must be ≥ 1"),
         ("+data.batchsize=64", r"data\.batchsize is not a parameter of ToyDataModule"),
         ("optimized_metric_mode=maximum", r"optimized_metric_mode='maximum' is not one of 'min', 'max'"),
+        ("seed=null", r"seed=None is not of type int; data\.seed=None"),
     ],
 )
 def test_config_values_are_checked_at_start_up(compose_config, tmp_path, override, sentence):

@@ -105,8 +105,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         cfg.trainer.get("accelerator"),
         "trainer=cpu, or trainer=ddp_cpu for DDP on CPU processes",
     )
-    if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True)
+    L.seed_everything(cfg.seed, workers=True)
     if "wandb" in (cfg.get("logger") or {}):
         choose_wandb_mode()
     ckpt_path = checkpoint_to_resume(cfg)

@@ -60,7 +60,7 @@ RANGES: dict[str, Bound] = {
 }
 
 TRAIN_OPTIONS: dict[str, Any] = {
-    "seed": int | None,
+    "seed": int,  # every run is seeded: the processes of a DDP run share its numbers, checkpoints keep them
     "ckpt_path": str | None,
     "auto_resume": bool,
     "allow_resume_changes": bool,
