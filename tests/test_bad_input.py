@@ -187,3 +187,14 @@ def test_eval_refuses_other_data_and_records_the_data_it_used(tmp_path, ring_che
 def test_eval_checks_its_options(tmp_path, ring_checkpoint):
     with pytest.raises(ConfigError, match=r"num_samples=0 must be ≥ 1"):
         evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", "num_samples=0"], tmp_path / "eval"))
+
+
+def test_image_metrics_on_points_are_refused_before_any_work(compose_config, tmp_path, ring_checkpoint):
+    sentence = r"metrics= scores images, and ToyDataModule provides samples of shape \(2,\): leave out metrics="
+    for metrics in ("domain", "inception"):  # before the classifier is trained, or the weights looked for
+        with pytest.raises(ValueError, match=sentence):
+            train(compose_config([*tiny_overrides(), f"metrics={metrics}"]))
+        eval_dir = tmp_path / f"eval_{metrics}"
+        with pytest.raises(ValueError, match=sentence):
+            evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", f"metrics={metrics}"], eval_dir))
+        assert not (eval_dir / "samples.pt").exists()

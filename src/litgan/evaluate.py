@@ -15,7 +15,7 @@ from litgan.data.base import GANDataModule
 from litgan.data.vision import ImageFolderDataset, list_images
 from litgan.metrics import ModeCoverage
 from litgan.metrics.evaluator import ImageMetricEvaluator
-from litgan.metrics.image_quality import refuse_models_that_cannot_sample
+from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
 from litgan.metrics.translation import TranslationJudge
 from litgan.models.base import AdversarialModel, Capability
 from litgan.models.build import load_model
@@ -79,8 +79,6 @@ def evaluate_translation(
 ) -> dict[str, Any]:
     """Translation models (CycleGAN, StarGAN): translate the validation split as training does
     and report the translation measures (on the embedded shapes tasks) and a grid."""
-    if cfg.get("metrics"):
-        refuse_models_that_cannot_sample(model)
     output_dir = Path(cfg.paths.output_dir)
     datamodule.setup("validate")
     judge = None
@@ -115,6 +113,8 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         if cfg.get("data") is None:
             raise ValueError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
         datamodule = hydra.utils.instantiate(cfg.data)
+        if cfg.get("metrics"):
+            refuse_what_metrics_cannot_score(None, datamodule)
         fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
         report: dict[str, Any] = {
             "images_dir": str(Path(cfg.images_dir).resolve()),
@@ -124,6 +124,8 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         if not cfg.get("ckpt_path"):
             raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
+        if cfg.get("metrics"):
+            refuse_what_metrics_cannot_score(model, datamodule)
         given_data = cfg.get("data") is not None  # data= is for images_dir; a checkpoint knows its own
         data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",)) if given_data else []
         if data_changes:

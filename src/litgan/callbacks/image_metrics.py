@@ -7,7 +7,7 @@ from lightning import Callback, LightningModule, Trainer
 
 from litgan.metrics.directions import metric_directions
 from litgan.metrics.evaluator import ImageMetricEvaluator
-from litgan.metrics.image_quality import refuse_models_that_cannot_sample
+from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
 
 QUALITY_METRICS = ("val/fid", "val/is", "val/kid", "val/precision", "val/recall")
 
@@ -24,8 +24,9 @@ class ImageQualityMetrics(Callback):
         self.best: dict[str, float] = {}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        """Fail now, not after an hour of training: a model without samples, missing weights."""
-        refuse_models_that_cannot_sample(pl_module)
+        """Fail now, not after an hour of training: a model without samples, data that are not
+        images, missing weights."""
+        refuse_what_metrics_cannot_score(pl_module, trainer.datamodule)
         self.active = self.evaluator.prepare(trainer.datamodule)
         if not self.active:  # on_missing_weights=skip: checkpoints would wait for a metric that never comes
             for checkpoint in trainer.checkpoint_callbacks:

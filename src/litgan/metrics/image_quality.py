@@ -12,6 +12,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from litgan.data.base import GANDataModule
 from litgan.metrics.precision_recall import PrecisionRecall
 from litgan.models.base import AdversarialModel, Capability
 
@@ -103,10 +104,17 @@ class ImageQuality(nn.Module):
         return self.compute(seed)
 
 
-def refuse_models_that_cannot_sample(model: AdversarialModel) -> None:
-    """metrics= scores samples generated from noise; say so to a model that makes none."""
-    if Capability.SAMPLE not in model.capabilities:
+def refuse_what_metrics_cannot_score(model: AdversarialModel | None, datamodule: GANDataModule) -> None:
+    """metrics= scores images generated from noise: say so, before any work, to a model that makes
+    none (None: the images come from a folder) and to data that are not images."""
+    if model is not None and Capability.SAMPLE not in model.capabilities:
         raise ValueError(
             f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
             "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
+        )
+    if len(datamodule.data_shape) != 3:
+        raise ValueError(
+            f"metrics= scores images, and {type(datamodule).__name__} provides samples of shape "
+            f"{tuple(datamodule.data_shape)}: leave out metrics= (on the mixtures of Gaussians, val/modes, "
+            "val/hq_fraction and val/reverse_kl are measured at every validation)."
         )
