@@ -112,6 +112,12 @@ def test_every_architecture_builds_or_is_refused_naming_those_that_fit(compose_c
                 build_model(cfg, instantiate(cfg.data))
 
 
+def test_a_net_that_does_not_declare_its_role_is_named(compose_config):
+    cfg = compose_config(["model=gan", "architecture.generator._target_=torch.nn.Identity"])
+    with pytest.raises(TypeError, match=r"Identity is not a litgan.nets.roles.Generator: a net subclasses it"):
+        build_model(cfg, instantiate(cfg.data))
+
+
 def test_train_returns_the_logged_metrics_and_checkpoint_paths(compose_config):
     metrics = train(compose_config(["model=gan", *tiny_overrides(steps=2), "trainer.log_every_n_steps=1"]))
     assert metrics["train/g_step"] == 2.0 and {

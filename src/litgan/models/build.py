@@ -46,6 +46,12 @@ def check_nets(model_class: type[AdversarialModel], model_cfg: DictConfig) -> No
     """Refuse, before any net is built, an architecture whose nets the model cannot use."""
     generator = hydra.utils.get_class(model_cfg.generator._target_)
     discriminator = hydra.utils.get_class(model_cfg.discriminator._target_)
+    for net, role in ((generator, Generator), (discriminator, Discriminator)):
+        if not issubclass(net, role):
+            raise TypeError(
+                f"{net.__name__} is not a litgan.nets.roles.{role.__name__}: a net subclasses it, so that models can "
+                f'tell what it is (README, "Adding a model").'
+            )
     if nets_fit(model_class, generator, discriminator):
         return
     fitting = group_options(
