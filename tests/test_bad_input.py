@@ -198,3 +198,9 @@ def test_image_metrics_on_points_are_refused_before_any_work(compose_config, tmp
         with pytest.raises(ValueError, match=sentence):
             evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", f"metrics={metrics}"], eval_dir))
         assert not (eval_dir / "samples.pt").exists()
+
+
+def test_eval_refuses_a_checkpoint_and_a_folder_together(tmp_path, ring_checkpoint):
+    overrides = [f"ckpt_path={ring_checkpoint}", f"images_dir={tmp_path}", "data=digits"]
+    with pytest.raises(ValueError, match="ckpt_path= and images_dir= each name what to evaluate: give one of them"):
+        evaluate(compose_eval_config(overrides, tmp_path / "eval"))

@@ -107,8 +107,11 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
     check_config(cfg, EVAL_OPTIONS)
     require_gpu_if_asked("device", cfg.device, "device=cpu")
     device = torch.device(cfg.device)
+    if cfg.get("images_dir") and cfg.get("ckpt_path"):
+        raise ValueError("ckpt_path= and images_dir= each name what to evaluate: give one of them.")
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    model: AdversarialModel | None = None  # images from a folder have no model
     if cfg.get("images_dir"):
         if cfg.get("data") is None:
             raise ValueError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
@@ -162,12 +165,11 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
         report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
     if cfg.get("metrics"):
-        checkpoint_model = model if cfg.get("ckpt_path") else None
-        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, checkpoint_model)
+        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, model)
         report["metrics"].update(values)
         report["protocol"] = {**report.get("protocol", {}), **protocol}
 
-    if cfg.get("ckpt_path") and Capability.ENCODE in model.capabilities:
+    if model is not None and Capability.ENCODE in model.capabilities:
         report["metrics"].update(encoding_measures(model, datamodule, cfg, device))
 
     (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
