@@ -275,8 +275,7 @@ class AdversarialModel(LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int = 0) -> ValidationOutputs:
         """The family's `validation_outputs`, computed at full precision whatever the training
-        precision, as `eval.py` computes them: under bf16, samples of the ring would otherwise lie on
-        a grid of step 1/64, near the 0.02 spread of its modes."""
+        precision (README, "Mixed precision"), so that the metrics and plots see what `eval.py` sees."""
         with torch.autocast(self.device.type, enabled=False):
             outputs = self.validation_outputs(batch, batch_idx)
         return {name: value.float() if value.is_floating_point() else value for name, value in outputs.items()}

@@ -28,7 +28,7 @@ def data_options(accepts: Callable[[type[GANDataModule]], bool]) -> str:
     return group_options(
         "data",
         lambda config: (
-            "_target_" in config.get("data", {}) and accepts(hydra.utils.get_class(config["data"]["_target_"]))
+            "_target_" in (config.get("data") or {}) and accepts(hydra.utils.get_class(config["data"]["_target_"]))
         ),
     )
 
