@@ -2,16 +2,13 @@
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
-from omegaconf import open_dict
 
 from litgan.evaluate import evaluate
 from litgan.models import BiGAN, Capability
 from litgan.models.build import build_model
 from litgan.train import train
-from tests.conftest import CONFIG_DIR, tiny_overrides
+from tests.conftest import compose_train_config, tiny_overrides
 
 CASES = {
     "ring-mlp": ["data=ring", *tiny_overrides("mlp", steps=4)],
@@ -41,12 +38,8 @@ def test_bigan_trains_logs_how_well_e_and_g_invert_each_other_and_eval_reports_i
     assert {"val/reconstruction_error", "val/latent_error", "train/d_loss"} <= set(metrics)
     assert metrics["val/reconstruction_error"] > 0 and metrics["val/latent_error"] > 0
 
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        eval_cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "num_samples=64"])
-    with open_dict(eval_cfg):
-        eval_cfg.paths.output_dir = str(tmp_path / "eval")
-    report = evaluate(eval_cfg)
+    eval_overrides = [f"ckpt_path={metrics['last_model_path']}", "num_samples=64"]
+    report = evaluate(compose_train_config(eval_overrides, tmp_path / "eval", "eval"))
     assert {"val/reconstruction_error", "val/latent_error"} <= set(report["metrics"])
     assert (tmp_path / "eval" / "reconstructions.png").is_file() and (tmp_path / "eval" / "samples.png").is_file()
 
@@ -102,12 +95,8 @@ def test_with_the_digit_classifier_bigan_logs_and_eval_reports_the_round_trip_ac
     assert 0 <= metrics["val/reconstruction_class_accuracy"] <= 1
     assert metrics["val/reconstruction_class_accuracy_best"] == metrics["val/reconstruction_class_accuracy"]
 
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        eval_cfg = compose("eval", overrides=[f"ckpt_path={metrics['last_model_path']}", "num_samples=64", *domain])
-    with open_dict(eval_cfg):
-        eval_cfg.paths.output_dir = str(tmp_path / "eval")
-    report = evaluate(eval_cfg)
+    eval_overrides = [f"ckpt_path={metrics['last_model_path']}", "num_samples=64", *domain]
+    report = evaluate(compose_train_config(eval_overrides, tmp_path / "eval", "eval"))
     assert report["metrics"]["val/reconstruction_class_accuracy"] == pytest.approx(
         metrics["val/reconstruction_class_accuracy"]
     )
