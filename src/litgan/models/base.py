@@ -45,8 +45,10 @@ class CriticTerms(NamedTuple):
     """One critic update's loss and what is logged of it."""
 
     loss: Tensor
-    real_score: Tensor  # mean raw score of the real minibatch
-    fake_score: Tensor  # mean raw score of the generated one
+    # the raw scores of the real and of the generated minibatch, detached; their means are logged,
+    # taken only on the steps that log (each reduction is a kernel launch)
+    real_scores: Tensor
+    fake_scores: Tensor
     penalty: Tensor | None = None  # the gradient penalty, before its weight
 
 
@@ -262,8 +264,8 @@ class AdversarialModel(LightningModule):
         metrics = {
             "train/d_loss": critic.loss,
             "train/g_loss": g_loss,
-            "train/d_real": critic.real_score,
-            "train/d_fake": critic.fake_score,
+            "train/d_real": critic.real_scores.mean(),
+            "train/d_fake": critic.fake_scores.mean(),
             "train/g_step": float(self.global_step),
             "train/d_step": float(self.critic_updates),
         }

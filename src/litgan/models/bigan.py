@@ -68,7 +68,7 @@ class BiGAN(AdversarialModel):
             real_pairs, fake_pairs = torch.cat([x.flatten(1), code], 1), torch.cat([fake.flatten(1), z], 1)
             gp = self.penalty(self.discriminator.forward_flat, real_pairs, fake_pairs)
             loss = loss + self.gradient_penalty_weight * gp
-        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
 
     def generator_loss(self, real: Tensor, *labels: Tensor) -> Tensor:
         x, code, fake, z = self.pairs(real)

@@ -73,4 +73,4 @@ class ConditionalGAN(GAN):
         if self.gradient_penalty_weight:
             gp = self.penalty(lambda x: self.discriminator(x, y), real, fake)
             loss = loss + self.gradient_penalty_weight * gp
-        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)

@@ -60,11 +60,7 @@ class CycleGAN(AdversarialModel):
         D = self.discriminator
         real_a, real_b, score_a, score_b = D["a"](a), D["b"](b), D["a"](fake_a), D["b"](fake_b)
         loss = self.loss.discriminator(real_a, score_a) + self.loss.discriminator(real_b, score_b)
-        real_score, fake_score = (
-            torch.cat([real_a, real_b]).detach().mean(),
-            torch.cat([score_a, score_b]).detach().mean(),
-        )
-        return CriticTerms(loss, real_score, fake_score)
+        return CriticTerms(loss, torch.cat([real_a, real_b]).detach(), torch.cat([score_a, score_b]).detach())
 
     def generator_loss(self, a: Tensor, b: Tensor, *rest: Tensor) -> Tensor:
         fake_b, fake_a = self.translate(a, b)

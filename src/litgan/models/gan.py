@@ -67,7 +67,7 @@ class GAN(AdversarialModel):
         if self.gradient_penalty_weight:
             gp = self.penalty(self.discriminator, real, fake)
             loss = loss + self.gradient_penalty_weight * gp
-        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
 
     # --- validation: generate as many samples as there are real ones -------------------------
 

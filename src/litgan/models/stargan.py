@@ -108,7 +108,7 @@ class StarGAN(AdversarialModel):
             + self.classification_weight * classification
         )
         self.report(d_classification=classification)
-        return CriticTerms(loss, real_scores.detach().mean(), fake_scores.detach().mean(), gp)
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
 
     def generator_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> Tensor:
         target = self.random_targets(len(real))

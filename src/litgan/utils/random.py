@@ -21,6 +21,8 @@ class ShardedGenerator:
         self.generator = torch.Generator(self.device).manual_seed(seed)
 
     def _share(self, draw: Tensor, batch_size: int) -> Tensor:
+        if self.world_size == 1:  # the whole draw: a slice would be one more operator call per draw
+            return draw
         return draw[self.rank * batch_size : (self.rank + 1) * batch_size]
 
     def randn(self, batch_size: int, *shape: int) -> Tensor:
