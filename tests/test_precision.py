@@ -17,7 +17,9 @@ from tests.conftest import tiny_overrides
 from tests.helpers import trained
 
 
-def penalty_and_its_gradient(loss_scale: float | torch.Tensor = 1.0, fp16: bool = False) -> tuple[float, torch.Tensor]:
+def penalty_and_its_gradient(
+    loss_scale: float | torch.Tensor | None = None, fp16: bool = False
+) -> tuple[float, torch.Tensor]:
     """A critic whose input gradients are ~1e-10, below float16's smallest number (6e-8)."""
     torch.manual_seed(0)
     critic = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1))
@@ -44,6 +46,21 @@ def test_the_penalty_does_not_depend_on_the_loss_scale():
     assert gradient_penalty(critic, real, fake, alpha, loss_scale=4096.0).item() == pytest.approx(
         gradient_penalty(critic, real, fake, alpha).item(), rel=1e-5
     )
+
+
+def test_without_a_loss_scale_the_penalty_and_its_gradients_are_those_of_scale_one_bit_for_bit():
+    """Full precision skips the scaling's multiply and divide (and their double backward), which
+    by 1.0 are exact: the same numbers as before, with four fewer operations per critic update."""
+    results = []
+    for scale in (None, 1.0):
+        torch.manual_seed(0)
+        critic = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        real, fake, alpha = torch.randn(16, 4), torch.randn(16, 4), torch.rand(16)
+        penalty = gradient_penalty(critic, real, fake, alpha, loss_scale=scale)
+        gradients = torch.autograd.grad(penalty, list(critic.parameters()), allow_unused=True, materialize_grads=True)
+        results.append([penalty, *gradients])
+    for unscaled, scaled_by_one in zip(*results):
+        assert torch.equal(unscaled, scaled_by_one)
 
 
 def test_under_fp16_the_scaled_penalty_keeps_the_gradient_that_the_plain_one_loses():

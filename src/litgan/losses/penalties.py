@@ -7,7 +7,11 @@ from torch import Tensor, nn
 
 
 def gradient_penalty(
-    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor, loss_scale: float | Tensor = 1.0
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    alpha: Tensor,
+    loss_scale: float | Tensor | None = None,
 ) -> Tensor:
     """Gulrajani et al. 2017, eq. 3: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = a*real + (1-a)*fake.
 
@@ -18,13 +22,17 @@ def gradient_penalty(
     `loss_scale`: under fp16 mixed precision, the gradient scaler's current scale (a number or a
     0-d tensor). The scores are multiplied by it before differentiating, so that small gradients
     do not underflow in half precision, and the gradients divided by it afterwards: PyTorch's AMP
-    recipe for gradient penalties. The value does not depend on it.
+    recipe for gradient penalties. The value does not depend on it. None (any other precision):
+    no scaling, and none of its operations, in the penalty or in its double backward.
     """
     alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    scores = critic(mixed)
-    (scaled,) = torch.autograd.grad(scores.sum() * loss_scale, mixed, create_graph=True)
-    grad = scaled / loss_scale
+    score = critic(mixed).sum()
+    if loss_scale is None:
+        (grad,) = torch.autograd.grad(score, mixed, create_graph=True)
+    else:
+        (scaled,) = torch.autograd.grad(score * loss_scale, mixed, create_graph=True)
+        grad = scaled / loss_scale
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 

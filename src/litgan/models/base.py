@@ -338,7 +338,7 @@ class AdversarialModel(LightningModule):
         with the gradient scaler's scale under fp16 mixed precision."""
         scaler = self.gradient_scaler()
         # the scale stays a device tensor: reading it as a number (get_scale) waits for the device
-        scale = scaler.scale(torch.ones((), device=real.device)) if scaler is not None else 1.0
+        scale = scaler.scale(torch.ones((), device=real.device)) if scaler is not None else None
         return gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
 
     def check_finite(self, **losses: Tensor) -> None:
