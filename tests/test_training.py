@@ -237,3 +237,28 @@ def test_step_metrics_are_logged_every_n_steps_across_epochs_shorter_than_that(c
     train(compose_config(overrides))
     rows = list(csv.DictReader(next(tmp_path.glob("csv/**/metrics.csv")).open()))
     assert [int(row["step"]) for row in rows if row.get("train/g_loss")] == [2, 5, 8]
+
+
+def test_the_progress_bar_updates_at_its_refresh_rate_and_shows_the_last_step(compose_config):
+    """Gathering the step's metrics for the bar after every step costs Python time that fast steps
+    notice; the bar is drawn `refresh_rate` times a second, so it is updated no more often."""
+    import time
+
+    from litgan.callbacks import StepProgressBar
+
+    steps = 40
+    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=steps)])
+    torch.manual_seed(0)
+    datamodule = instantiate(cfg.data)
+    model = build_model(cfg, datamodule)
+    bar = StepProgressBar()
+    shown = []
+    update = bar._update
+    bar._update = lambda task, current, **kwargs: (shown.append(current), update(task, current, **kwargs))
+    trainer = Trainer(accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False,
+                      enable_model_summary=False, limit_val_batches=0, callbacks=[bar])  # fmt: skip
+    start = time.monotonic()
+    trainer.fit(model, datamodule=datamodule)
+    elapsed = time.monotonic() - start
+    assert shown[-1] == steps and bar.progress.tasks[bar.train_progress_bar_id].completed == steps
+    assert len(shown) <= 2 + elapsed * bar.refresh_rate < steps / 2, (len(shown), elapsed)
