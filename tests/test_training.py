@@ -250,17 +250,10 @@ def test_the_progress_bar_updates_at_its_refresh_rate_and_shows_the_last_step(co
 
     ticks = itertools.count(1)
     monkeypatch.setattr(progress, "time", SimpleNamespace(monotonic=lambda: next(ticks) / 16))
-    steps = 30
-    cfg = compose_config(["model=wgan_gp", *tiny_overrides(steps=steps)])
-    torch.manual_seed(0)
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
     bar = StepProgressBar(refresh_rate=4)
     shown = []
     update = bar._update
     bar._update = lambda task, current, **kwargs: (shown.append(current), update(task, current, **kwargs))
-    trainer = Trainer(accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False,
-                      enable_model_summary=False, limit_val_batches=0, callbacks=[bar])  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
+    fit(compose_config(["model=wgan_gp", *tiny_overrides(steps=30)]), callbacks=[bar], enable_progress_bar=True)
     assert shown == [1, 5, 9, 13, 17, 21, 25, 29, 30]
-    assert bar.progress.tasks[bar.train_progress_bar_id].completed == steps
+    assert bar.progress.tasks[bar.train_progress_bar_id].completed == 30
