@@ -1,10 +1,15 @@
 """The training loop: alternation, Lipschitz constraints, logging, divergence, exact resume."""
 
+import csv
+import itertools
+from types import SimpleNamespace
+
 import pytest
 import torch
 from hydra.utils import instantiate
 from lightning import Callback, Trainer, seed_everything
 
+from litgan.callbacks import StepProgressBar, progress
 from litgan.models.build import build_model
 from litgan.train import train
 from tests.conftest import tiny_overrides
@@ -242,8 +247,6 @@ def test_every_logger_choice_trains_with_the_default_callbacks(compose_config, l
 
 
 def test_step_metrics_are_logged_every_n_steps_across_epochs_shorter_than_that(compose_config, tmp_path):
-    import csv
-
     # 400 samples make epochs of 5 generator steps (16 x 5 samples each); logging every 3
     overrides = ["model=wgan_gp", *tiny_overrides(steps=10), "data.num_samples=400", "trainer.log_every_n_steps=3"]
     train(compose_config(overrides))
@@ -255,11 +258,6 @@ def test_the_progress_bar_updates_at_its_refresh_rate_and_shows_the_last_step(co
     """Gathering the step's metrics for the bar after every step costs Python time that fast steps
     notice; the bar is drawn `refresh_rate` times a second, so it is updated no more often. The
     bar's clock is made to advance 1/16 s per step, a quarter of its refresh interval."""
-    import itertools
-    from types import SimpleNamespace
-
-    from litgan.callbacks import StepProgressBar, progress
-
     ticks = itertools.count(1)
     monkeypatch.setattr(progress, "time", SimpleNamespace(monotonic=lambda: next(ticks) / 16))
     bar = StepProgressBar(refresh_rate=4)
