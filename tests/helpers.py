@@ -19,48 +19,36 @@ class SaveParametersPerRank(Callback):
         torch.save(state, self.path / f"rank{trainer.global_rank}.pt")
 
 
-def trained(cfg, accelerator: str = "cpu", steps: int = 2, **trainer_options):
-    """The model of `cfg` after `steps` steps on one device, with no logger, checkpoints or
-    validation; `trainer_options` go to the Trainer (e.g. precision). The trainer is `model.trainer`."""
+def fit(cfg, callbacks=(), ckpt_path=None, **trainer_options):
+    """Train the model of `cfg` in this process, seeded with `cfg.seed`, for `cfg.trainer.max_steps`
+    steps, with no logger, checkpoints, validation or progress bar; `trainer_options` go to the
+    Trainer (e.g. max_steps, precision). Returns (trainer, model)."""
     from hydra.utils import instantiate
-    from lightning import Trainer
+    from lightning import Trainer, seed_everything
 
     from litgan.models.build import build_model
 
-    torch.manual_seed(0)
+    seed_everything(cfg.seed)  # the nets' initial weights
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
-    trainer = Trainer(accelerator=accelerator, devices=1, max_steps=steps, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
-                      **trainer_options)  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
-    return model
+    options = dict(accelerator="cpu", devices=1, max_steps=cfg.trainer.max_steps, logger=False,
+                   enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                   limit_val_batches=0)  # fmt: skip
+    trainer = Trainer(callbacks=list(callbacks), **(options | trainer_options))
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    return trainer, model
 
 
 def straight_and_resumed(compose_config, overrides: list[str], steps: int, checkpoint_dir: Path):
     """Train `steps` steps in one go, and again as steps/2, checkpoint, resume to `steps`:
     returns (model, trainer) of the straight run and the resumed model."""
-    from hydra.utils import instantiate
-    from lightning import Trainer, seed_everything
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from litgan.models.build import build_model
-
-    def fit(max_steps, callbacks=(), ckpt_path=None):
-        cfg = compose_config(overrides)
-        seed_everything(cfg.seed)
-        datamodule = instantiate(cfg.data)
-        model = build_model(cfg, datamodule)
-        trainer = Trainer(
-            accelerator="cpu", max_steps=max_steps, logger=False, enable_progress_bar=False, limit_val_batches=0,
-            enable_checkpointing=bool(callbacks), callbacks=list(callbacks),
-        )  # fmt: skip
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-        return model, trainer
-
-    straight, trainer = fit(steps)
-    fit(steps // 2, [ModelCheckpoint(dirpath=checkpoint_dir, every_n_train_steps=steps // 2, filename="half")])
-    resumed, _ = fit(steps, ckpt_path=str(checkpoint_dir / "half.ckpt"))
+    cfg = compose_config(overrides)
+    trainer, straight = fit(cfg, max_steps=steps)
+    half = ModelCheckpoint(dirpath=checkpoint_dir, every_n_train_steps=steps // 2, filename="half")
+    fit(cfg, [half], max_steps=steps // 2, enable_checkpointing=True)
+    _, resumed = fit(cfg, ckpt_path=str(checkpoint_dir / "half.ckpt"), max_steps=steps)
     return straight, trainer, resumed
 
 

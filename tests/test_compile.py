@@ -6,7 +6,7 @@ from hydra.utils import instantiate
 
 from litgan.models.build import build_model
 from tests.conftest import tiny_overrides
-from tests.helpers import trained
+from tests.helpers import fit
 
 
 def is_compiled(net: torch.nn.Module) -> bool:
@@ -15,8 +15,8 @@ def is_compiled(net: torch.nn.Module) -> bool:
 
 def test_compiled_nets_train_as_eager_ones(compose_config):
     overrides = ["model=gan", *tiny_overrides()]
-    eager = trained(compose_config(overrides))
-    compiled = trained(compose_config([*overrides, "model.compile=true"]))
+    _, eager = fit(compose_config(overrides))
+    _, compiled = fit(compose_config([*overrides, "model.compile=true"]))
     assert is_compiled(compiled.generator) and is_compiled(compiled.discriminator)
     assert eager.state_dict().keys() == compiled.state_dict().keys()  # checkpoints keep their names
     for name, value in eager.state_dict().items():

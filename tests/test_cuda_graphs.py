@@ -7,7 +7,7 @@ import torch
 
 from litgan.models.cuda_graphs import CapturedCall
 from tests.conftest import tiny_overrides
-from tests.helpers import trained
+from tests.helpers import fit
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
 
@@ -19,8 +19,8 @@ def assert_same_weights(actual, expected, **tolerance):
 
 def test_on_the_cpu_the_run_says_why_and_trains_as_without_graphs(compose_config, caplog):
     overrides = ["model=wgan_gp", *tiny_overrides()]
-    eager = trained(compose_config(overrides), steps=6)
-    fallback = trained(compose_config([*overrides, "model.cuda_graphs=true"]), steps=6)
+    _, eager = fit(compose_config(overrides), max_steps=6)
+    _, fallback = fit(compose_config([*overrides, "model.cuda_graphs=true"]), max_steps=6)
     assert "model.cuda_graphs: CUDA graphs need a CUDA device, and this run trains on cpu" in caplog.text
     assert not isinstance(fallback.passes.critic, CapturedCall)
     assert_same_weights(fallback, eager, rtol=0, atol=0)
@@ -39,7 +39,7 @@ def test_on_the_cpu_the_run_says_why_and_trains_as_without_graphs(compose_config
 )  # fmt: skip
 def test_runs_that_graphs_cannot_replay_say_why(overrides, obstacle, compose_config, caplog):
     cfg = compose_config([*overrides, "model.cuda_graphs=true"])
-    model = trained(cfg, steps=1, precision=cfg.trainer.get("precision", "32-true"))
+    _, model = fit(cfg, max_steps=1, precision=cfg.trainer.get("precision", "32-true"))
     assert f"model.cuda_graphs: {obstacle}" in caplog.text and "training without CUDA graphs" in caplog.text
     assert not isinstance(model.passes.critic, CapturedCall)
 
@@ -68,8 +68,8 @@ def test_replays_draw_the_random_numbers_eager_calls_draw():
 def test_graphed_training_gives_the_weights_of_eager_training(architecture, compose_config):
     data = "ring" if architecture == "mlp" else "digits"
     overrides = ["model=wgan_gp", f"data={data}", *tiny_overrides(architecture)]
-    eager = trained(compose_config(overrides), accelerator="gpu", steps=8)
-    graphed = trained(compose_config([*overrides, "model.cuda_graphs=true"]), accelerator="gpu", steps=8)
+    _, eager = fit(compose_config(overrides), accelerator="gpu", max_steps=8)
+    _, graphed = fit(compose_config([*overrides, "model.cuda_graphs=true"]), accelerator="gpu", max_steps=8)
     assert isinstance(graphed.passes.critic, CapturedCall) and graphed.passes.critic.graph is not None
     assert graphed.critic_updates == eager.critic_updates and graphed.global_step == eager.global_step == 8
     assert_same_weights(graphed, eager, rtol=1e-4, atol=1e-5)

@@ -14,7 +14,7 @@ from torch import nn
 from litgan.losses import gradient_penalty
 from litgan.models.build import build_model
 from tests.conftest import tiny_overrides
-from tests.helpers import trained
+from tests.helpers import fit
 
 
 def penalty_and_its_gradient(
@@ -147,7 +147,7 @@ def test_fp16_mixed_trains_wgan_gp_through_the_gradient_scaler(compose_config):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="Lightning's 16-mixed flag needs a CUDA device")
 def test_fp16_mixed_trains_wgan_gp_on_a_gpu(compose_config):
     cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan")])
-    model = trained(cfg, accelerator="gpu", steps=20, precision="16-mixed", log_every_n_steps=1)
+    _, model = fit(cfg, accelerator="gpu", max_steps=20, precision="16-mixed", log_every_n_steps=1)
     assert model.gradient_scaler() is model.trainer.precision_plugin.scaler and model.critic_updates == 20 * 5
     assert all(torch.isfinite(p).all() for p in model.parameters())
     for name in ("train/d_loss", "train/g_loss", "train/gp"):

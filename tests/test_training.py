@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning import Callback, Trainer, seed_everything
+from lightning import Callback, Trainer
 
 from litgan.callbacks import StepProgressBar, progress
 from litgan.models.build import build_model
 from litgan.train import train
 from tests.conftest import tiny_overrides
-from tests.helpers import trained
+from tests.helpers import fit
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -24,25 +24,6 @@ class CountSteps(Callback):
         opt_g, opt_d = trainer.optimizers
         opt_g.register_step_post_hook(lambda *_: self.counts.__setitem__("g", self.counts["g"] + 1))
         opt_d.register_step_post_hook(lambda *_: self.counts.__setitem__("d", self.counts["d"] + 1))
-
-
-def fit(cfg, callbacks=(), ckpt_path=None, **trainer_kwargs):
-    seed_everything(cfg.seed)  # the nets' initial weights
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
-    kwargs = dict(
-        accelerator="cpu",
-        max_steps=cfg.trainer.max_steps,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        enable_checkpointing=False,
-    )
-    kwargs.update(trainer_kwargs)
-    trainer = Trainer(callbacks=list(callbacks), **kwargs)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-    return trainer, model
 
 
 @pytest.mark.parametrize("model_name,n_critic", [("gan", 1), ("wgan", 5), ("wgan_gp", 5)])
@@ -96,7 +77,7 @@ def test_only_the_stepped_net_changes(compose_config):
 def test_batches_are_drawn_on_the_training_device_and_optimisers_update_all_tensors_at_once(
     compose_config, accelerator
 ):
-    model = trained(compose_config(["model=wgan_gp", *tiny_overrides()]), accelerator=accelerator)
+    _, model = fit(compose_config(["model=wgan_gp", *tiny_overrides()]), accelerator=accelerator)
     device = "cuda" if accelerator == "gpu" else "cpu"
     loader = model.trainer.datamodule.train_dataloader()
     assert {tensor.device.type for tensor in loader.tensors} == {device}
