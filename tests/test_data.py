@@ -150,7 +150,7 @@ def test_image_folder_reads_nested_images_and_names_corrupt_files(tmp_path):
     assert len(dm.train_set) == 8 and len(dm.val_set) == 2
     assert dm.train_set[0][0].shape == (3, 32, 32)
     (tmp_path / "a" / "broken.jpg").write_bytes(b"not an image")
-    with pytest.raises(ValueError, match=r"1 of 10 images cannot be read; remove or replace them: .*broken\.jpg"):
+    with pytest.raises(ValueError, match=r"1 of 11 images cannot be read; remove or replace them: .*broken\.jpg"):
         ImageFolderDataModule(str(tmp_path), image_size=32, num_workers=0).setup()
     (tmp_path / "a" / "img1.png").write_bytes(b"damaged after the check")  # e.g. a disk error mid-training
     with pytest.raises(ValueError, match=r"Cannot read image .*img1\.png"):

@@ -14,6 +14,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from litgan.data.in_memory import InMemoryBatches
+from litgan.utils.errors import DataError
 
 
 class TrainingData(enum.Enum):
@@ -178,7 +179,7 @@ class FileDataModule(GANDataModule):
         _, world_size = self._process_share()
         if len(self.train_set) < step_size * world_size:
             fits = len(self.train_set) // (self.batches_per_step * world_size)
-            raise ValueError(
+            raise DataError(
                 f"{type(self).__name__} has {len(self.train_set)} training images, but one generator step takes "
                 f"data.batch_size x n_critic = {self.batch_size} x {self.batches_per_step} = {step_size} images"
                 + (f" in each of {world_size} processes" if world_size > 1 else "")

@@ -10,7 +10,8 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from litgan.data.base import FileDataModule, TrainingData, shape_of
-from litgan.data.vision import load_image, refuse_unreadable_images
+from litgan.data.vision import check_cache, load_image, refuse_unreadable_images
+from litgan.utils.errors import ConfigError, MissingFile
 
 # StarGAN's choice: hair colour is one domain group (exclusive values), gender and age are bits
 DEFAULT_ATTRIBUTES = (("Black_Hair", "Blond_Hair", "Brown_Hair"), "Male", "Young")
@@ -19,12 +20,12 @@ DEFAULT_ATTRIBUTES = (("Black_Hair", "Blond_Hair", "Brown_Hair"), "Male", "Young
 def read_attributes(path: Path, selected: tuple[str, ...]) -> tuple[list[str], Tensor]:
     """File names and a (n, len(selected)) 0/1 tensor from CelebA's attribute file."""
     if not path.is_file():
-        raise FileNotFoundError(f"CelebA attribute file {path.resolve()} is missing: put list_attr_celeba.txt there.")
+        raise MissingFile(f"CelebA attribute file {path.resolve()} is missing: put list_attr_celeba.txt there.")
     lines = path.read_text().splitlines()
     names = lines[1].split()
     unknown = [a for a in selected if a not in names]
     if unknown:
-        raise ValueError(f"Unknown CelebA attributes {unknown}; the file has {names}.")
+        raise ConfigError(f"Unknown CelebA attributes {unknown}; the file has {names}.")
     columns = [names.index(a) for a in selected]
     files, values = [], []
     for line in lines[2:]:
@@ -37,7 +38,6 @@ def read_attributes(path: Path, selected: tuple[str, ...]) -> tuple[list[str], T
 
 class CelebAAttributes(Dataset):
     def __init__(self, folder: Path, files: list[str], attributes: Tensor, image_size: int, crop: int) -> None:
-        refuse_unreadable_images([folder / name for name in files])
         self.folder, self.files, self.attributes = folder, files, attributes
         self.transform = transforms.Compose(
             [
@@ -75,8 +75,10 @@ class CelebADataModule(FileDataModule):
         val_batch_size: int = 64,
         seed: int = 0,
         num_workers: int = 2,
+        cache_dir: str | None = None,
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed, num_workers)
+        self.cache_dir = cache_dir
         groups = [[entry] if isinstance(entry, str) else list(entry) for entry in attributes]
         self.root, self.crop, self.val_count = Path(root), crop, val_count
         self.attributes = tuple(name for group in groups for name in group)
@@ -88,6 +90,8 @@ class CelebADataModule(FileDataModule):
 
     def make_dataset(self, split: str) -> Dataset:
         files, values = read_attributes(self.root / "list_attr_celeba.txt", self.attributes)
+        folder = self.root / "img_align_celeba"
+        refuse_unreadable_images([folder / name for name in files], check_cache(self.cache_dir, folder))
         cut = max(0, len(files) - self.val_count)
         chosen = slice(0, cut) if split == "train" else slice(cut, None)
         return CelebAAttributes(

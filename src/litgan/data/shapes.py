@@ -11,6 +11,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from litgan.data.base import InMemoryDataModule, TrainingData, shape_of
+from litgan.utils.errors import ConfigError
 
 ATTRIBUTES = {
     "shape": ("circle", "square", "triangle"),
@@ -76,9 +77,9 @@ class ShapesDataModule(InMemoryDataModule):
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed)
         if label not in ATTRIBUTES:
-            raise ValueError(f"data.label must be one of {list(ATTRIBUTES)}, got {label!r}")
+            raise ConfigError(f"data.label must be one of {list(ATTRIBUTES)}, got {label!r}")
         if background is not None and background not in ATTRIBUTES["background"]:
-            raise ValueError(f"data.background must be one of {ATTRIBUTES['background']} or null, got {background!r}")
+            raise ConfigError(f"data.background must be one of {ATTRIBUTES['background']} or null, got {background!r}")
         self.num_samples, self.num_val_samples = num_samples, num_val_samples
         self.image_size, self.label, self.background, self.data_seed = image_size, label, background, data_seed
         self.data_shape = shape_of(3, image_size)
@@ -147,9 +148,9 @@ class ShapeDomainsDataModule(ShapesDataModule):
         )  # fmt: skip
         unknown = [name for name in domains if name not in ATTRIBUTES]
         if unknown or not domains:
-            raise ValueError(f"data.domains must name some of {list(ATTRIBUTES)}, got {list(domains)}")
+            raise ConfigError(f"data.domains must name some of {list(ATTRIBUTES)}, got {list(domains)}")
         if background is not None and "background" in domains:
-            raise ValueError(
+            raise ConfigError(
                 f"data.domains includes background, but data.background={background} keeps only one; "
                 f"set data.background=null to translate between backgrounds."
             )

@@ -9,6 +9,7 @@ from sklearn.datasets import make_swiss_roll
 from torch import Tensor
 
 from litgan.data.base import InMemoryDataModule
+from litgan.utils.errors import ConfigError
 
 
 def ring_modes(num_modes: int = 8, radius: float = 1.0) -> Tensor:
@@ -49,7 +50,7 @@ class ToyDataModule(InMemoryDataModule):
         elif distribution == "swissroll":
             self.modes, default_std = None, 0.25
         else:
-            raise ValueError(f"Unknown toy distribution {distribution!r}: choose 'ring', 'grid' or 'swissroll'.")
+            raise ConfigError(f"Unknown toy distribution {distribution!r}: choose 'ring', 'grid' or 'swissroll'.")
         self.distribution = distribution
         self.std = default_std if std is None else std
         self.num_samples, self.num_val_samples = num_samples, num_val_samples

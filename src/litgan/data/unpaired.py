@@ -9,7 +9,8 @@ from torch.utils.data import Dataset
 
 from litgan.data.base import FileDataModule, InMemoryDataModule, TrainingData, shape_of
 from litgan.data.shapes import ATTRIBUTES, make_scenes
-from litgan.data.vision import ImageFolderDataset, list_images
+from litgan.data.vision import ImageFolderDataset, check_cache, list_images, refuse_unreadable_images
+from litgan.utils.errors import MissingFile
 
 
 class UnpairedShapesDataModule(InMemoryDataModule):
@@ -85,20 +86,37 @@ class UnpairedFolderDataModule(FileDataModule):
         val_batch_size: int = 16,
         seed: int = 0,
         num_workers: int = 2,
+        cache_dir: str | None = None,
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed, num_workers)
-        self.root = root
+        self.root, self.cache_dir = root, cache_dir
         self.data_shape = shape_of(channels, image_size)
 
     def folders(self, split: str) -> tuple[Path, Path]:
         prefix = "train" if split == "train" else "test"
-        return Path(self.root, f"{prefix}A"), Path(self.root, f"{prefix}B")
+        if not Path(self.root).is_dir():
+            raise MissingFile(
+                f"Unpaired image folder {Path(self.root).resolve()} does not exist; set data.root to a folder holding "
+                "trainA, trainB, testA and testB."
+            )
+        folders = Path(self.root, f"{prefix}A"), Path(self.root, f"{prefix}B")
+        missing = [folder.name for folder in folders if not folder.is_dir()]
+        if missing:
+            raise MissingFile(
+                f"data.root={self.root} has no {' or '.join(missing)} folder: unpaired data is laid out as CycleGAN's "
+                "datasets are, root/trainA, root/trainB, root/testA and root/testB, one domain per letter."
+            )
+        return folders
 
     def data_files(self, split: str) -> list[Path]:
-        return [f for folder in self.folders(split) for f in list_images(folder)]
+        return [f for files in self.domain_files(split) for f in files]
+
+    def domain_files(self, split: str) -> tuple[list[Path], list[Path]]:
+        files = tuple(list_images(folder) for folder in self.folders(split))
+        for folder, domain in zip(self.folders(split), files):
+            refuse_unreadable_images(domain, check_cache(self.cache_dir, folder))
+        return files
 
     def make_dataset(self, split: str) -> Dataset:
-        folder_a, folder_b = self.folders(split)
-        return UnpairedFolders(
-            list_images(folder_a), list_images(folder_b), self.data_shape[0], self.data_shape[1], self.seed
-        )
+        files_a, files_b = self.domain_files(split)
+        return UnpairedFolders(files_a, files_b, self.data_shape[0], self.data_shape[1], self.seed)

@@ -1,16 +1,25 @@
 """Image datasets read from disk: torchvision's MNIST / Fashion-MNIST / CIFAR-10 (never
 downloaded at run time) and any folder of images."""
 
+import functools
+import hashlib
+import json
+import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
+import rich.progress
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
 from torchvision import datasets, transforms
 
 from litgan.data.base import FileDataModule, shape_of
+from litgan.utils.errors import ConfigError, DataError, MissingFile
+from litgan.utils.files import atomic_write_text
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -73,7 +82,7 @@ class TorchvisionDataModule(FileDataModule):
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed, num_workers)
         if name not in TORCHVISION_SETS:
-            raise ValueError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
+            raise ConfigError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
         self.name, self.root, self.image_size = name, root, image_size
         self.dataset_class, channels, self.subfolder = TORCHVISION_SETS[name]
         self.data_shape = shape_of(channels, image_size)
@@ -87,7 +96,7 @@ class TorchvisionDataModule(FileDataModule):
         try:
             return self.dataset_class(self.root, train=split == "train", transform=transform, download=False)
         except RuntimeError as error:  # torchvision's "Dataset not found or corrupted"
-            raise FileNotFoundError(
+            raise MissingFile(
                 f"{self.name} was not found under {Path(self.root, self.subfolder).resolve()}: this program never "
                 f"downloads; on a machine with internet run `torchvision.datasets.{self.dataset_class.__name__}"
                 f"('{self.root}', download=True)` and copy the resulting folder here."
@@ -98,7 +107,6 @@ class ImageFolderDataset(Dataset):
     """Every image file below `root` (any nesting, no labels), sorted by path."""
 
     def __init__(self, files: list[Path], channels: int, image_size: int) -> None:
-        refuse_unreadable_images(files)
         self.files = files
         self.transform = image_transform(channels, image_size)
 
@@ -109,64 +117,146 @@ class ImageFolderDataset(Dataset):
         return (load_image(self.files[index], self.transform),)
 
 
+# modes of one channel with more than 8 bits, and the largest value of each (PNG's 16-bit grey
+# opens as I;16 or I; TIFF's float as F, whose range is [0, 1])
+WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
+
+
+def eight_bit(image: Image.Image, path: Path) -> Image.Image:
+    """A 16-bit or floating-point grey image scaled by its type's range to 8 bits, which the
+    transforms assume (they would clip it to white or black); other modes as they are."""
+    if image.mode not in WIDE_MODES:
+        return image
+    top = WIDE_MODES[image.mode]
+    values = np.asarray(image, dtype=np.float64)
+    if values.size and (values.min() < 0 or values.max() > top):
+        raise DataError(
+            f"Image {path} (mode {image.mode}) has values from {values.min():g} to {values.max():g}, outside the "
+            f"range [0, {top:g}] its type is read in: save it as 8-bit or 16-bit PNG, or as a float image in [0, 1]."
+        )
+    return Image.fromarray(np.round(values / top * 255).astype(np.uint8), mode="L")
+
+
 def load_image(path: Path, transform: Callable[[Image.Image], Tensor]) -> Tensor:
     """A transformed image, or an error naming the file that cannot be read."""
     try:
         with Image.open(path) as image:
-            return transform(image)
+            return transform(eight_bit(image, path))
     except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
+        raise DataError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
 
 
-def refuse_unreadable_images(files: list[Path]) -> None:
-    """Every file PIL cannot open or whose structure is damaged, named before training starts
-    (a check of headers and chunk checksums: it does not decode every pixel)."""
+def decode_error(path: Path) -> str | None:
+    """Why PIL cannot decode `path` in full (a truncated JPEG opens and verifies, and fails only
+    when its pixels are read), or None."""
+    try:
+        with Image.open(path) as image:
+            eight_bit(image, path).load()
+    except DataError as error:
+        return str(error)
+    except Exception as error:  # noqa: BLE001 - PIL reports damage through many exception types
+        return f"{path} ({type(error).__name__}: {error})"
+    return None
+
+
+def check_cache(cache_dir: str | Path | None, root: str | Path) -> Path | None:
+    """Where the images of `root` that passed `refuse_unreadable_images` are remembered: a file of
+    the data caches (`paths.cache_dir`) per folder; None: nowhere, every run decodes every image."""
+    if cache_dir is None:
+        return None
+    key = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:16]
+    return Path(cache_dir, f"checked-images-{key}.json")
+
+
+def refuse_unreadable_images(files: list[Path], cache: Path | None = None) -> None:
+    """Every image that cannot be decoded in full, named before training starts. Each file is
+    decoded once: the files that passed are remembered in `cache` by path, size and modification
+    time, so that a later run on the same folder only reads their sizes and times."""
+    passed: dict[str, list[int]] = json.loads(cache.read_text()) if cache is not None and cache.is_file() else {}
+    stamps = {os.path.abspath(path): file_stamp(path) for path in files}
+    unchecked = [path for path, (name, stamp) in zip(files, stamps.items()) if passed.get(name) != stamp]
     unreadable = []
-    for path in files:
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except Exception as error:  # noqa: BLE001 - PIL reports damage through many exception types
-            unreadable.append(f"{path} ({type(error).__name__}: {error})")
+    for path in track(unchecked, "Checking images", shown=len(unchecked) >= 1000):
+        error = decode_error(path)
+        if error is None:
+            passed[os.path.abspath(path)] = stamps[os.path.abspath(path)]
+        else:
+            unreadable.append(error)
+    if cache is not None and unchecked:
+        atomic_write_text(cache, json.dumps(passed))
     if unreadable:
-        raise ValueError(
+        raise DataError(
             f"{len(unreadable)} of {len(files)} images cannot be read; remove or replace them: " + "; ".join(unreadable)
         )
 
 
-def list_images(root: str | Path) -> list[Path]:
+def file_stamp(path: Path) -> list[int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return [-1, -1]
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def track(items: list[Path], description: str, shown: bool) -> Iterable[Path]:
+    """`items` with a progress bar on the console where `shown` (the first check of a large folder)."""
+    return rich.progress.track(items, description=description, transient=True) if shown else items
+
+
+def list_images(root: str | Path, key: str = "data.root") -> list[Path]:
+    """The image files below `root`, sorted; the folder is listed once, however deep."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"Image folder {root.resolve()} does not exist; set data.root to a folder of images.")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+        raise MissingFile(f"Image folder {root.resolve()} does not exist; set {key} to a folder of images.")
+    files = sorted(walk_files(root))
     if not files:
-        raise FileNotFoundError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}.")
+        raise MissingFile(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}.")
     return files
 
 
+def walk_files(folder: Path) -> Iterator[Path]:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from walk_files(Path(entry.path))
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
+                yield Path(entry.path)
+
+
 class ImageFolderDataModule(FileDataModule):
-    """Unlabelled images from a folder; every `val_every`-th file (by sorted path) is held out."""
+    """Unlabelled images from a folder; every `val_every`-th file (by sorted path) is held out.
+    The folder is listed once and every image decoded once (remembered in `cache_dir`)."""
 
     def __init__(
         self,
         root: str,
-        channels: int = 3,
+        channels: Literal[1, 3] = 3,
         image_size: int = 64,
         val_every: int = 10,
         batch_size: int = 64,
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
+        cache_dir: str | None = None,
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed, num_workers)
-        self.root, self.val_every = root, val_every
+        self.root, self.val_every, self.cache_dir = root, val_every, cache_dir
         self.data_shape = shape_of(channels, image_size)
 
+    @functools.cached_property
+    def files(self) -> list[Path]:
+        files = list_images(self.root)
+        if len(files) < self.val_every:
+            raise DataError(
+                f"data.root={self.root} holds {len(files)} images, and every data.val_every={self.val_every}-th is "
+                "held out for validation, so none would be: add images, or lower data.val_every (2 at least)."
+            )
+        refuse_unreadable_images(files, check_cache(self.cache_dir, self.root))
+        return files
+
     def data_files(self, split: str) -> list[Path]:
-        return list(self.dataset(split).files)
+        held_out = split == "val"
+        return [f for i, f in enumerate(self.files) if (i % self.val_every == self.val_every - 1) == held_out]
 
     def make_dataset(self, split: str) -> Dataset:
-        files = list_images(self.root)
-        is_val = [i % self.val_every == self.val_every - 1 for i in range(len(files))]
-        chosen = [f for f, val in zip(files, is_val) if val == (split == "val")]
-        return ImageFolderDataset(chosen or files, self.data_shape[0], self.data_shape[1])
+        return ImageFolderDataset(self.data_files(split), self.data_shape[0], self.data_shape[1])
