@@ -79,3 +79,61 @@ class FailAtStep(Callback):
     def on_train_batch_end(self, trainer, pl_module, *args):
         if trainer.global_step == self.step:
             raise RuntimeError(f"planned failure at generator step {self.step}")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_script(script: str, args: list[str], **env: str):
+    """`python <script> <args>` started as a user starts it, from the repository root, W&B offline."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "WANDB_MODE": "offline", **env}
+    return subprocess.Popen(
+        [sys.executable, script, *args],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_script(script: str, args: list[str], timeout: float = 300, **env: str) -> tuple[int, str]:
+    """Run `script` to its end: its exit status and what it printed (stdout and stderr, as a user's
+    terminal shows them)."""
+    process = start_script(script, args, **env)
+    output, _ = process.communicate(timeout=timeout)
+    return process.returncode, output
+
+
+class Diverge(Callback):
+    """The run diverges at generator step `step` (as a NaN loss reports it), the first time only
+    when `once_marker` is given: the file marks that it has happened."""
+
+    def __init__(self, step: int, once_marker: str | None = None) -> None:
+        self.step, self.once_marker = step, Path(once_marker) if once_marker else None
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        if trainer.global_step != self.step or (self.once_marker is not None and self.once_marker.exists()):
+            return
+        if self.once_marker is not None:
+            self.once_marker.touch()
+        from litgan.utils.errors import TrainingDiverged
+
+        raise TrainingDiverged(f"Training diverged: planned at generator step {self.step}.")
+
+
+class SignalAtStep(Callback):
+    """Sends this process `signum` during generator step `step`, as a scheduler or Ctrl-C would."""
+
+    def __init__(self, step: int, signum: int) -> None:
+        self.step, self.signum = step, signum
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        import os
+
+        if trainer.global_step == self.step - 1:
+            os.kill(os.getpid(), self.signum)

@@ -3,15 +3,16 @@ wasted, and nothing saved before the error is lost."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from lightning import Callback
 from PIL import Image
 
+from litgan.data import vision
+from litgan.data.unpaired import UnpairedFolderDataModule
 from litgan.data.vision import ImageFolderDataModule
 from litgan.evaluate import evaluate
 from litgan.metrics.inception import InceptionFeatures, InvalidInceptionWeights
@@ -19,6 +20,7 @@ from litgan.train import train
 from litgan.utils.checkpoints import CheckpointError
 from litgan.utils.config_checks import ConfigError
 from tests.conftest import compose_train_config, tiny_overrides
+from tests.helpers import fit, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,19 +79,26 @@ def test_a_gpu_trainer_on_a_machine_without_one_says_what_to_use(compose_config,
         train(compose_config([*tiny_overrides(), "trainer=gpu", "trainer.accelerator=gpu"]))
 
 
-def test_a_failed_start_exits_non_zero_and_its_folder_holds_the_error(tmp_path):
+@pytest.mark.slow
+def test_a_failed_start_is_one_sentence_exit_1_and_its_folder_holds_the_error(tmp_path):
     run_dir = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "src/train.py", f"hydra.run.dir={run_dir}", "trainer.max_steps=abc", "logger=csv"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode != 0
-    assert "trainer.max_steps='abc' is not of type int" in result.stderr
+    code, output = run_script("src/train.py", [f"hydra.run.dir={run_dir}", "trainer.max_steps=abc", "logger=csv"])
+    assert code == 1
+    assert "trainer.max_steps='abc' is not of type int" in output and "Traceback" not in output
+    assert f"The run's log: {run_dir / 'train.log'}" in output
     assert "trainer.max_steps='abc' is not of type int" in (run_dir / "train.log").read_text()
+    # HYDRA_FULL_ERROR=1 shows where it was raised, as for every Hydra program
+    code, output = run_script(
+        "src/train.py", [f"hydra.run.dir={tmp_path / 'full'}", "trainer.max_steps=abc"], HYDRA_FULL_ERROR="1"
+    )
+    assert code == 1 and "Traceback" in output and "ConfigError: Invalid config: trainer.max_steps='abc'" in output
+
+
+@pytest.mark.slow
+def test_a_misspelt_preset_is_refused_with_the_presets_there_are(tmp_path):
+    for group, option in (("experiment", "ring_bset"), ("debug", "fdrr"), ("hparams_search", "ring_optun")):
+        code, output = run_script("src/train.py", [f"hydra.run.dir={tmp_path / group}", f"{group}={option}"])
+        assert code == 1 and f"Could not find '{group}/{option}'" in output and "Available options" in output
 
 
 def test_unreadable_images_are_all_listed_before_training(tmp_path):
@@ -97,7 +106,7 @@ def test_unreadable_images_are_all_listed_before_training(tmp_path):
     files[3].write_bytes(b"not a png")
     files[7].write_bytes(files[7].read_bytes()[:60])  # truncated
     datamodule = ImageFolderDataModule(root=str(tmp_path / "images"), channels=3, image_size=16, num_workers=0)
-    with pytest.raises(ValueError, match=r"2 of 1[01] images cannot be read") as error:
+    with pytest.raises(ValueError, match=r"2 of 12 images cannot be read") as error:
         datamodule.setup("fit")
     assert "003.png" in str(error.value) and "007.png" in str(error.value)
 
@@ -113,11 +122,10 @@ def test_too_few_images_for_one_step_say_what_batch_size_fits(compose_config, tm
             "data.image_size=32",
             "data.batch_size=4",
             "data.num_workers=0",
+            "data.val_every=3",
         ]
     )
-    with pytest.raises(
-        ValueError, match=r"has 6 training images, .* 4 x 5 = 20 images: set data\.batch_size=1 or less"
-    ):
+    with pytest.raises(ValueError, match=r"has 4 training images, .* 4 x 5 = 20 images: add images"):
         train(cfg)
 
 
@@ -132,15 +140,24 @@ def test_resuming_with_another_model_or_architecture_names_the_differences(compo
     saved = ring_checkpoint.read_bytes()
     with pytest.raises(
         ConfigError,
-        match=r"model\.n_critic: 1 -> 5;.*loss\._target_: litgan\.losses\.NonSaturatingLoss -> .*WassersteinLoss",
+        match=r"another config than this run's: model\.n_critic: 1 -> 5; loss\._target_: litgan\.losses\.NonSaturatingLoss "
+        r"-> litgan\.losses\.WassersteinLoss\. .* or pass allow_resume_changes=true",
     ):
-        train(compose_config([*tiny_overrides(), "model=wgan_gp", f"ckpt_path={ring_checkpoint}"]))
-    with pytest.raises(ConfigError, match=r"architecture\.generator\.hidden_dim: 32 -> 64.*allow_resume_changes=true"):
         train(
             compose_config(
-                [*tiny_overrides(), "model=gan", "architecture.generator.hidden_dim=64", f"ckpt_path={ring_checkpoint}"]
+                [*tiny_overrides(), "model=gan", "model.n_critic=5", "loss=wasserstein", f"ckpt_path={ring_checkpoint}"]
             )
         )
+    with pytest.raises(
+        ConfigError, match=r"do not fit this run's model: architecture\.discriminator\.norm: none -> layer"
+    ):
+        train(compose_config([*tiny_overrides(), "model=wgan_gp", f"ckpt_path={ring_checkpoint}"]))
+    reshaped = [*tiny_overrides(), "model=gan", "architecture.generator.hidden_dim=64", f"ckpt_path={ring_checkpoint}"]
+    for allowed in ("false", "true"):  # weights of another shape cannot be continued, even when asked
+        with pytest.raises(
+            ConfigError, match=r"do not fit this run's model: architecture\.generator\.hidden_dim: 32 -> 64"
+        ):
+            train(compose_config([*reshaped, f"allow_resume_changes={allowed}"]))
     assert ring_checkpoint.read_bytes() == saved
 
 
@@ -204,3 +221,167 @@ def test_eval_refuses_a_checkpoint_and_a_folder_together(tmp_path, ring_checkpoi
     overrides = [f"ckpt_path={ring_checkpoint}", f"images_dir={tmp_path}", "data=digits"]
     with pytest.raises(ValueError, match="ckpt_path= and images_dir= each name what to evaluate: give one of them"):
         evaluate(compose_eval_config(overrides, tmp_path / "eval"))
+
+
+@pytest.mark.parametrize(
+    "override,sentence",
+    [
+        ("+max_steps=10", r"max_steps is not an option of this program \(did you mean trainer\.max_steps\?\)"),
+        ("data.batch_size=64.0", r"data\.batch_size=64\.0 is not of type int"),
+        ("seed=-1", r"seed=-1 must be ≥ 0 and < 4,294,967,296"),
+        ("model.ema_decay=1.5", r"model\.ema_decay=1\.5 must be > 0 and < 1"),
+        ("trainer.precision=8", r"trainer\.precision=8 is not one of 64, 32, 16, .*'bf16-mixed'"),
+        ("cpu_threads=0", r"cpu_threads=0 must be ≥ 1"),
+        (
+            "trainer.accelerator=tpu",
+            r"trainer\.accelerator=tpu, but PyTorch finds no TPU on this machine: use trainer=cpu",
+        ),
+        ("trainer.accelerator=banana", r"trainer\.accelerator=banana is not a device PyTorch Lightning knows"),
+    ],
+)
+def test_values_that_would_fail_mid_run_are_refused_at_start_up(compose_config, tmp_path, override, sentence):
+    with pytest.raises(ConfigError, match=sentence):
+        train(compose_config([*tiny_overrides(), override]))
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_an_optimized_metric_nothing_logs_is_named_with_those_that_are(compose_config, tmp_path):
+    with pytest.raises(
+        ConfigError,
+        match=r"optimized_metric=val/fid is not logged by this run's validation, which logs val/hq_fraction, "
+        r"val/modes, val/reverse_kl: set optimized_metric to one of them, or to null",
+    ):
+        train(compose_config([*tiny_overrides(), "optimized_metric=val/fid"]))
+
+
+def test_eval_refuses_keys_and_devices_it_does_not_have(tmp_path, ring_checkpoint):
+    with pytest.raises(ConfigError, match=r"model is not an option of this program"):
+        evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", "+model.ema_decay=0.9"], tmp_path / "eval"))
+    with pytest.raises(ConfigError, match=r"device=banana is not a device PyTorch Lightning knows"):
+        evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", "device=banana"], tmp_path / "eval"))
+
+
+def test_eval_refuses_more_samples_than_fit_with_the_estimate(tmp_path, ring_checkpoint):
+    with pytest.raises(
+        ConfigError,
+        match=r"num_samples=1,000,000,000,000 would take 7,450\.6 GiB of samples, .* ask for [\d,]+ or fewer",
+    ):
+        evaluate(compose_eval_config([f"ckpt_path={ring_checkpoint}", "num_samples=1000000000000"], tmp_path / "eval"))
+    assert not (tmp_path / "eval" / "samples.pt").exists()
+
+
+def test_eval_of_a_folder_with_nothing_to_measure_is_refused(tmp_path):
+    write_images(tmp_path / "images", 4)
+    with pytest.raises(
+        ConfigError, match=r"would be measured by nothing: DigitsDataModule has no modes .* metrics=domain"
+    ):
+        evaluate(compose_eval_config([f"images_dir={tmp_path / 'images'}", "data=digits"], tmp_path / "eval"))
+
+
+def test_a_resumed_run_trains_with_the_optimizer_settings_it_is_given(compose_config, ring_checkpoint):
+    class LearningRates(Callback):
+        def on_train_batch_end(self, trainer, *args):
+            self.rates = [optimizer.param_groups[0]["lr"] for optimizer in trainer.optimizers]
+
+    rates = LearningRates()
+    overrides = [*tiny_overrides(steps=3), "model=gan", "model.optimizer_g.lr=1e-5", "allow_resume_changes=true"]
+    fit(compose_config(overrides), [rates], ckpt_path=str(ring_checkpoint), max_steps=3)
+    assert rates.rates == [1e-5, 2e-4]
+
+
+def test_a_resumed_run_with_no_step_left_is_refused(compose_config, ring_checkpoint):
+    with pytest.raises(
+        ConfigError, match=r"has trained 2 generator steps, and trainer\.max_steps=2 leaves none to train"
+    ):
+        train(compose_config([*tiny_overrides(steps=2), "model=gan", f"ckpt_path={ring_checkpoint}"]))
+
+
+def test_auto_resume_says_it_chose_the_checkpoint(compose_config, tmp_path, ring_checkpoint):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(ring_checkpoint.read_bytes())
+    with pytest.raises(
+        ConfigError,
+        match=r"auto_resume chose .*last\.ckpt, this run folder's last checkpoint from an earlier start, which was "
+        r"trained with another config .*model\.n_critic: 1 -> 5.*\(or auto_resume=false, or another hydra\.run\.dir",
+    ):
+        train(compose_config([*tiny_overrides(steps=4), "model=gan", "model.n_critic=5"]))
+
+
+def test_a_truncated_checkpoint_is_named_as_such(tmp_path, ring_checkpoint):
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(ring_checkpoint.read_bytes()[:5000])
+    with pytest.raises(
+        CheckpointError, match=rf"{cut} is truncated or incomplete \(a save or copy that did not finish\)"
+    ):
+        evaluate(compose_eval_config([f"ckpt_path={cut}"], tmp_path / "eval"))
+
+
+def test_wide_images_are_scaled_by_their_range(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    ramp = np.linspace(0, 1, 32 * 32).reshape(32, 32)
+    for index in range(4):
+        Image.fromarray((ramp * 65535).astype(np.uint16)).save(folder / f"{index}a.png")  # 16-bit grey
+        Image.fromarray(ramp.astype(np.float32), mode="F").save(folder / f"{index}b.tiff")  # float
+    datamodule = ImageFolderDataModule(root=str(folder), channels=1, image_size=32, val_every=4, num_workers=0)
+    datamodule.setup("fit")
+    for (image,) in datamodule.train_set:
+        assert image.min() == -1 and image.max() == 1 and abs(image.mean()) < 0.01  # the ramp, not white or black
+    Image.fromarray(np.full((8, 8), 5.0, dtype=np.float32), mode="F").save(folder / "bright.tiff")
+    with pytest.raises(ValueError, match=r"bright\.tiff \(mode F\) has values from 5 to 5, outside the range \[0, 1\]"):
+        ImageFolderDataModule(root=str(folder), channels=1, image_size=32, val_every=4, num_workers=0).setup("fit")
+
+
+def test_a_truncated_jpeg_is_refused_at_start_up_and_each_image_is_decoded_once(tmp_path, monkeypatch):
+    folder = tmp_path / "images"
+    write_images(folder, 11)
+    Image.fromarray(np.zeros((64, 64, 3), dtype=np.uint8)).save(folder / "cut.jpg")
+    (folder / "cut.jpg").write_bytes((folder / "cut.jpg").read_bytes()[:-200])  # opens and verifies, fails to decode
+    options = dict(root=str(folder), image_size=16, num_workers=0, cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=r"1 of 12 images cannot be read; remove or replace them: .*cut\.jpg"):
+        ImageFolderDataModule(**options).setup("fit")
+    (folder / "cut.jpg").unlink()
+
+    decoded = []
+    real_decode = vision.decode_error
+    monkeypatch.setattr(vision, "decode_error", lambda path: decoded.append(path.name) or real_decode(path))
+    ImageFolderDataModule(**options).setup("fit")
+    assert decoded == [], "the images that passed are remembered"
+    write_images(folder / "more", 1)
+    ImageFolderDataModule(**options).setup("fit")
+    assert decoded == ["000.png"], "only a new or changed file is decoded"
+
+
+@pytest.mark.parametrize(
+    "override,sentence",
+    [
+        ("data.val_every=1", r"data\.val_every=1 must be ≥ 2"),
+        ("data.channels=2", r"data\.channels=2 is not one of 1, 3"),
+    ],
+)
+def test_image_folder_options_that_make_no_split_are_refused(compose_config, tmp_path, override, sentence):
+    write_images(tmp_path / "images", 20)
+    overrides = [
+        *tiny_overrides("dcgan"),
+        "data=image_folder",
+        f"data.root={tmp_path / 'images'}",
+        "data.image_size=32",
+    ]
+    with pytest.raises(ConfigError, match=sentence):
+        train(compose_config([*overrides, override]))
+
+
+def test_a_folder_too_small_to_hold_out_an_image_is_refused(tmp_path):
+    write_images(tmp_path / "images", 1)
+    with pytest.raises(
+        ValueError, match=r"holds 1 images, and every data\.val_every=10-th is held out .* none would be"
+    ):
+        ImageFolderDataModule(root=str(tmp_path / "images"), image_size=16, num_workers=0).setup("fit")
+
+
+def test_an_unpaired_folder_without_a_domain_names_the_layout(tmp_path):
+    write_images(tmp_path / "unpaired" / "trainA", 2)
+    with pytest.raises(
+        FileNotFoundError, match=r"data\.root=.*unpaired has no trainB folder: .* root/trainA, root/trainB, root/testA"
+    ):
+        UnpairedFolderDataModule(root=str(tmp_path / "unpaired"), image_size=16, num_workers=0).setup("fit")

@@ -3,16 +3,20 @@ samples, and write them with a picture and a JSON report of the metrics."""
 
 import json
 import logging
+import math
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import hydra
+import rich.progress
 import torch
 from lightning import LightningDataModule, LightningModule
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.data.base import GANDataModule
-from litgan.data.vision import ImageFolderDataset, list_images
+from litgan.data.vision import ImageFolderDataset, list_images, refuse_unreadable_images
 from litgan.metrics import ModeCoverage
 from litgan.metrics.evaluator import ImageMetricEvaluator
 from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
@@ -21,8 +25,9 @@ from litgan.models.base import AdversarialModel, Capability
 from litgan.models.build import load_model
 from litgan.plots import image_grid, scatter_plot
 from litgan.utils.checkpoints import config_changes
-from litgan.utils.config_checks import EVAL_OPTIONS, ConfigError, check_config, require_gpu_if_asked
-from litgan.utils.errors import reason_logged
+from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
+from litgan.utils.errors import ConfigError, reason_logged
+from litgan.utils.files import atomic_save, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +39,35 @@ def generate(
     """`num_samples` samples from seeded noise (all classes in turn for conditional models)."""
     rng = torch.Generator(device).manual_seed(seed)
     chunks = []
-    for start in range(0, num_samples, batch_size):
+    starts = range(0, num_samples, batch_size)
+    shown = len(starts) >= 20  # a progress bar where generating takes a while
+    for start in rich.progress.track(starts, "Generating", transient=True) if shown else starts:
         n = min(batch_size, num_samples - start)
         chunks.append(model.sample(torch.randn(n, model.latent_dim, generator=rng, device=device)).cpu())
     return torch.cat(chunks)
 
 
+def refuse_oversized(num_samples: int, sample_shape: tuple[int, ...], output_dir: Path) -> None:
+    """eval.py holds its samples in memory and writes them to samples.pt: a count that would not
+    fit in half the free memory, or on the output folder's disk, is refused with the estimate."""
+    size = num_samples * math.prod(sample_shape) * 4  # float32
+    memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    disk = shutil.disk_usage(output_dir).free
+    if size > memory / 2 or size > disk:
+        fits = int(min(memory / 2, disk) // (math.prod(sample_shape) * 4))
+        raise ConfigError(
+            f"num_samples={num_samples:,} would take {size / 2**30:,.1f} GiB of samples, held in memory and written "
+            f"to samples.pt, and this machine has {memory / 2**30:,.1f} GiB of memory free and {disk / 2**30:,.1f} GiB "
+            f"of disk in {output_dir}: ask for {fits:,} or fewer (FID is usually measured on 50,000)."
+        )
+
+
 def folder_images(images_dir: str, datamodule: LightningDataModule, batch_size: int) -> torch.Tensor:
     """Every image under `images_dir`, resized to the dataset's shape, in [-1, 1]."""
     channels, size = datamodule.data_shape[0], datamodule.data_shape[-1]
-    dataset = ImageFolderDataset(list_images(images_dir), channels, size)
+    files = list_images(images_dir, key="images_dir")
+    refuse_unreadable_images(files)
+    dataset = ImageFolderDataset(files, channels, size)
     return torch.cat([batch[0] for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size)])
 
 
@@ -93,7 +117,7 @@ def evaluate_translation(
     metrics = {f"val/{name}": value.item() for name, value in judge.compute().items()} if judge else {}
     image_grid(model.sample_grid(cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
     report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=metrics)
-    (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
+    atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
     log.info("Wrote the translations' picture and metrics.json to %s", output_dir)
     return report
 
@@ -105,19 +129,24 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 def measure(cfg: DictConfig) -> dict[str, Any]:
     check_config(cfg, EVAL_OPTIONS)
-    require_gpu_if_asked("device", cfg.device, "device=cpu")
+    require_available_device("device", cfg.device, "device=cpu")
     device = torch.device(cfg.device)
     if cfg.get("images_dir") and cfg.get("ckpt_path"):
-        raise ValueError("ckpt_path= and images_dir= each name what to evaluate: give one of them.")
+        raise ConfigError("ckpt_path= and images_dir= each name what to evaluate: give one of them.")
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     model: AdversarialModel | None = None  # images from a folder have no model
     if cfg.get("images_dir"):
         if cfg.get("data") is None:
-            raise ValueError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
+            raise ConfigError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
         datamodule = hydra.utils.instantiate(cfg.data)
         if cfg.get("metrics"):
             refuse_what_metrics_cannot_score(None, datamodule)
+        elif datamodule.modes is None:
+            raise ConfigError(
+                f"images_dir={cfg.images_dir} would be measured by nothing: {type(datamodule).__name__} has no modes to "
+                "cover, so add metrics=domain (embedded labelled data) or metrics=inception."
+            )
         fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
         report: dict[str, Any] = {
             "images_dir": str(Path(cfg.images_dir).resolve()),
@@ -125,7 +154,7 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         }
     else:
         if not cfg.get("ckpt_path"):
-            raise ValueError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
+            raise ConfigError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
         model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
         if cfg.get("metrics"):
             refuse_what_metrics_cannot_score(model, datamodule)
@@ -133,7 +162,7 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",)) if given_data else []
         if data_changes:
             raise ConfigError(
-                f"{cfg.ckpt_path} was trained on other data ({'; '.join(data_changes)}), and eval.py measures a "
+                f"{cfg.ckpt_path} was trained on other data ({'; '.join(map(str, data_changes))}), and eval.py measures a "
                 "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
             )
         model.to(device)
@@ -148,8 +177,9 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         }
         if Capability.TRANSLATE in model.capabilities:
             return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
+        refuse_oversized(cfg.num_samples, tuple(datamodule.data_shape), output_dir)
         fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
-        torch.save(fake, output_dir / "samples.pt")
+        atomic_save(fake, output_dir / "samples.pt")
     report.update(num_samples=len(fake), metrics={})
 
     picture = output_dir / "samples.png"
@@ -172,7 +202,7 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
     if model is not None and Capability.ENCODE in model.capabilities:
         report["metrics"].update(encoding_measures(model, datamodule, cfg, device))
 
-    (output_dir / "metrics.json").write_text(json.dumps(report, indent=2))
+    atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
     log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
     return report
 

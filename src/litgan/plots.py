@@ -10,6 +10,8 @@ from PIL import Image
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from litgan.utils.files import atomic_write
+
 
 def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
     fig = Figure(figsize=(5, 5), dpi=100)
@@ -19,9 +21,10 @@ def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
     ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=3)
     ax.set_title(title)
-    fig.savefig(path, bbox_inches="tight")
+    atomic_write(path, lambda file: fig.savefig(file, format="png", bbox_inches="tight"))
 
 
 def image_grid(images: Tensor, path: Path, nrow: int) -> None:
     grid = make_grid(images.float().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1))
-    Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()).save(path)
+    picture = Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).cpu().numpy())
+    atomic_write(path, lambda file: picture.save(file, format="PNG"))

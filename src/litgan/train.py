@@ -4,7 +4,7 @@ the metrics (the one named `optimized_metric` is what Hydra sweepers minimise)."
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import hydra
 import lightning as L
@@ -17,8 +17,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
 from litgan.models.build import build_model
 from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
-from litgan.utils.config_checks import TRAIN_OPTIONS, ConfigError, check_config, require_gpu_if_asked
-from litgan.utils.errors import reason_logged
+from litgan.utils.config_checks import TRAIN_OPTIONS, check_config, require_available_device
+from litgan.utils.errors import ConfigError, reason_logged
+from litgan.utils.files import AtomicCheckpointIO
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 from litgan.utils.threads import use_cpu_threads
 
@@ -40,20 +41,34 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 
 def make_trainer(cfg: DictConfig, callbacks: list[Callback], loggers: list[Logger]) -> Trainer:
-    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    # checkpoints are written beside their final name and renamed into place, so that a kill
+    # never leaves a half-written last.ckpt where the previous good one was
+    options = dict(callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()])
+    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, **options)
     if cfg.trainer.get("strategy", "auto") == "auto" and isinstance(trainer.strategy, DDPStrategy):
         # Lightning picks DDP without unused-parameter search for several devices, but each
         # backward pass of manual optimisation reaches only one of the two nets.
-        strategy = "ddp_find_unused_parameters_true"
-        trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, strategy=strategy)
+        trainer = hydra.utils.instantiate(cfg.trainer, **options, strategy="ddp_find_unused_parameters_true")
     return trainer
 
 
-def checkpoint_to_resume(cfg: DictConfig) -> str | None:
+class Resumption(NamedTuple):
+    """The checkpoint a run continues, and whether auto-resume chose it (rather than `ckpt_path`)."""
+
+    path: str
+    automatic: bool
+
+    def __str__(self) -> str:
+        if self.automatic:
+            return f"auto_resume chose {self.path}, this run folder's last checkpoint from an earlier start"
+        return f"ckpt_path={self.path}"
+
+
+def checkpoint_to_resume(cfg: DictConfig) -> Resumption | None:
     """`ckpt_path`, or else this run folder's own last checkpoint: a job restarted in its folder
     (a SLURM requeue after preemption or timeout) continues where it stopped."""
     if cfg.get("ckpt_path"):
-        return cfg.ckpt_path
+        return Resumption(cfg.ckpt_path, automatic=False)
     last = (
         Path(cfg.callbacks.last_checkpoint.dirpath) / "last.ckpt"
         if cfg.get("callbacks", {}).get("last_checkpoint")
@@ -61,22 +76,36 @@ def checkpoint_to_resume(cfg: DictConfig) -> str | None:
     )
     if cfg.get("auto_resume") and last is not None and last.is_file():
         log.info("Resuming from %s, left by an earlier start of this job.", last)
-        return str(last)
+        return Resumption(str(last), automatic=True)
     return None
 
 
-def check_resumed_config(cfg: DictConfig, ckpt_path: str, stored: dict[str, Any]) -> None:
+def check_resumption(cfg: DictConfig, resumption: Resumption, checkpoint: dict[str, Any]) -> None:
     """Refuse to continue a checkpoint with another model, architecture, loss or data, unless
-    `allow_resume_changes` says the changes are meant."""
-    changes = config_changes(stored, cfg)
-    if not changes:
-        return
-    if not cfg.get("allow_resume_changes"):
+    `allow_resume_changes` says the changes are meant, and refuse changes the checkpoint's weights
+    cannot follow, and a run that would have no step left to train."""
+    fresh_start = " (or auto_resume=false, or another hydra.run.dir, to start afresh)" if resumption.automatic else ""
+    changes = config_changes(run_config(checkpoint), cfg)
+    reshaping = [str(change) for change in changes if change.reshapes_the_model]
+    if reshaping:
         raise ConfigError(
-            f"{ckpt_path} was trained with another config than this run's: {'; '.join(changes)}. Resume with the "
-            "checkpoint's settings (drop those overrides), or pass allow_resume_changes=true to continue with the new ones."
+            f"{resumption}, whose weights and optimiser state do not fit this run's model: {'; '.join(reshaping)}. "
+            f"allow_resume_changes covers settings such as learning rates, not these: drop those overrides{fresh_start}."
         )
-    log.warning("Resuming %s with changed settings: %s", ckpt_path, "; ".join(changes))
+    if changes and not cfg.get("allow_resume_changes"):
+        raise ConfigError(
+            f"{resumption}, which was trained with another config than this run's: {'; '.join(map(str, changes))}. "
+            "Resume with the checkpoint's settings (drop those overrides), or pass allow_resume_changes=true to "
+            f"continue with the new ones{fresh_start}."
+        )
+    if changes:
+        log.warning("Resuming %s with changed settings: %s", resumption.path, "; ".join(map(str, changes)))
+    max_steps, step = cfg.trainer.get("max_steps", -1), checkpoint["global_step"]
+    if 0 <= max_steps <= step:
+        raise ConfigError(
+            f"{resumption}, which has trained {step} generator steps, and trainer.max_steps={max_steps} leaves none to "
+            f"train: raise trainer.max_steps above {step}{fresh_start}."
+        )
 
 
 def identify_wandb_run(cfg: DictConfig, stored: dict[str, Any] | None) -> None:
@@ -100,7 +129,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
     check_config(cfg, TRAIN_OPTIONS)
-    require_gpu_if_asked(
+    require_available_device(
         "trainer.accelerator",
         cfg.trainer.get("accelerator"),
         "trainer=cpu, or trainer=ddp_cpu for DDP on CPU processes",
@@ -108,11 +137,11 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True)
     if "wandb" in (cfg.get("logger") or {}):
         choose_wandb_mode()
-    ckpt_path = checkpoint_to_resume(cfg)
-    stored = run_config(read_checkpoint(ckpt_path, mmap=True)) if ckpt_path else None  # mmap: the config only
-    if stored is not None:
-        check_resumed_config(cfg, ckpt_path, stored)
-    identify_wandb_run(cfg, stored)
+    resumption = checkpoint_to_resume(cfg)
+    checkpoint = read_checkpoint(resumption.path, mmap=True) if resumption else None  # mmap: the config only
+    if checkpoint is not None:
+        check_resumption(cfg, resumption, checkpoint)
+    identify_wandb_run(cfg, run_config(checkpoint) if checkpoint is not None else None)
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     callbacks: list[Callback] = instantiate_group(cfg.get("callbacks"))
@@ -133,7 +162,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         # the checkpoint carries the config it was trained with, so eval.py can rebuild it anywhere
         model.save_hyperparameters({"run_config": OmegaConf.to_container(cfg, resolve=False)}, logger=False)
         with ddp_processes_run_this_job():
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+            trainer.fit(model, datamodule=datamodule, ckpt_path=resumption.path if resumption else None)
     except BaseException:
         for logger in trainer.loggers:  # a run that failed before fit: Lightning marks the others
             logger.finalize("failed")

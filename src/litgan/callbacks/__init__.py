@@ -4,7 +4,7 @@ import warnings
 
 from lightning.pytorch.utilities.warnings import PossibleUserWarning
 
-from litgan.callbacks.checkpoints import LastCheckpoint
+from litgan.callbacks.checkpoints import BestCheckpoint, LastCheckpoint
 from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.learning_rates import LearningRates
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
@@ -13,6 +13,7 @@ from litgan.callbacks.samples import SamplePlots
 from litgan.callbacks.translation_measures import TranslationMeasures
 
 __all__ = [
+    "BestCheckpoint",
     "ImageQualityMetrics",
     "LastCheckpoint",
     "LearningRates",

@@ -17,6 +17,7 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 
 from litgan.metrics.directions import higher_is_better
+from litgan.utils.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,21 @@ def wandb_server(timeout: float = 3.0) -> tuple[str, bool]:
 
 def choose_wandb_mode() -> str:
     """Respect an explicit WANDB_MODE; otherwise online with credentials and a server that answers,
-    offline otherwise, so that a run never waits on a network that is not there (README, "Offline by design")."""
+    offline otherwise, so that a run never waits on a network that is not there (README, "Offline by design").
+    WANDB_MODE=online without credentials or a server that answers is refused at once: W&B itself
+    would fail, after a wait of minutes without a network."""
+    if os.environ.get("WANDB_MODE") == "online":
+        if not has_wandb_credentials():
+            raise ConfigError(
+                "WANDB_MODE=online, but no W&B API key is set: run `wandb login` (or set WANDB_API_KEY), or use "
+                "WANDB_MODE=offline and `wandb sync` the run later."
+            )
+        address, reachable = wandb_server()
+        if not reachable:
+            raise ConfigError(
+                f"WANDB_MODE=online, but the W&B server {address} cannot be reached from this machine: use "
+                "WANDB_MODE=offline (or leave WANDB_MODE unset) and `wandb sync` the run later."
+            )
     if "WANDB_MODE" not in os.environ:
         mode = "offline"
         if has_wandb_credentials():

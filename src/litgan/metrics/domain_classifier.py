@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from torchvision.transforms.functional import gaussian_blur
 
 from litgan.data.base import InMemoryDataModule
+from litgan.utils.errors import ConfigError
 from litgan.utils.files import atomic_save
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def load_or_train(
     datamodule: LightningDataModule, cache_dir: str | Path, blur: bool = False
 ) -> tuple[DomainClassifier, float]:
     if not isinstance(datamodule, InMemoryDataModule) or datamodule.num_classes is None:
-        raise ValueError(
+        raise ConfigError(
             f"The domain feature extractor needs an embedded labelled dataset (data=digits); "
             f"{type(datamodule).__name__} is not one. Use metrics=inception instead."
         )

@@ -17,6 +17,7 @@ from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
 from litgan.models.base import AdversarialModel, Capability
+from litgan.utils.errors import ConfigError
 from litgan.utils.random import ShardedGenerator
 
 
@@ -44,9 +45,9 @@ class ImageMetricEvaluator:
         seed: int = 0,
     ) -> None:
         if feature_extractor not in ("inception", "domain"):
-            raise ValueError(f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}")
+            raise ConfigError(f"metrics.feature_extractor must be 'inception' or 'domain', got {feature_extractor!r}")
         if on_missing_weights not in ("error", "skip"):
-            raise ValueError(f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}")
+            raise ConfigError(f"metrics.on_missing_weights must be 'error' or 'skip', got {on_missing_weights!r}")
         self.feature_extractor = feature_extractor
         self.num_samples = num_samples
         self.num_real_samples = num_real_samples

@@ -15,6 +15,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 from litgan.data.base import GANDataModule
 from litgan.metrics.precision_recall import PrecisionRecall
 from litgan.models.base import AdversarialModel, Capability
+from litgan.utils.errors import ConfigError
 
 
 class PrecomputedFeatures(nn.Module):
@@ -108,12 +109,12 @@ def refuse_what_metrics_cannot_score(model: AdversarialModel | None, datamodule:
     """metrics= scores images generated from noise: say so, before any work, to a model that makes
     none (None: the images come from a folder) and to data that are not images."""
     if model is not None and Capability.SAMPLE not in model.capabilities:
-        raise ValueError(
+        raise ConfigError(
             f"metrics= scores samples generated from noise; {type(model).__name__} translates images, and its "
             "translations are measured by the translation measures (callbacks.translation_measures): leave out metrics=."
         )
     if len(datamodule.data_shape) != 3:
-        raise ValueError(
+        raise ConfigError(
             f"metrics= scores images, and {type(datamodule).__name__} provides samples of shape "
             f"{tuple(datamodule.data_shape)}: leave out metrics= (on the mixtures of Gaussians, val/modes, "
             "val/hq_fraction and val/reverse_kl are measured at every validation)."

@@ -11,14 +11,16 @@ from torch_fidelity.feature_extractor_inceptionv3 import (
     FeatureExtractorInceptionV3,
 )
 
+from litgan.utils.errors import MissingFile, UserError
+
 WEIGHTS_FILE = URL_INCEPTION_V3.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
 
 
-class MissingInceptionWeights(FileNotFoundError):
+class MissingInceptionWeights(MissingFile):
     pass
 
 
-class InvalidInceptionWeights(ValueError):
+class InvalidInceptionWeights(UserError, ValueError):
     pass
 
 

@@ -22,6 +22,7 @@ from litgan.models.cuda_graphs import CapturedCall
 from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.nets.roles import GeneratorInput
+from litgan.utils.errors import ConfigError, TrainingDiverged
 from litgan.utils.random import ShardedGenerator
 
 # torch optimisers with a fused GPU implementation (one kernel updates every tensor), and those with
@@ -123,7 +124,7 @@ class AdversarialModel(LightningModule):
     ) -> None:
         super().__init__()
         if augment and not self.augments_images:
-            raise ValueError(
+            raise ConfigError(
                 f"model.augment (DiffAugment) needs a discriminator that judges images (with, at most, their class): "
                 f"{type(self).__name__}'s does not; leave model.augment=null."
             )
@@ -153,7 +154,7 @@ class AdversarialModel(LightningModule):
         """Register the two nets (each may be a ModuleDict of several) and constrain the critic."""
         batch_norms = [m for m in discriminator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if self.gradient_penalty_weight and batch_norms:
-            raise ValueError(
+            raise ConfigError(
                 "The gradient penalty is defined per example, but the discriminator uses batch norm, which "
                 "mixes the examples of a batch; set architecture.discriminator.norm=layer (or none)."
             )
@@ -297,6 +298,7 @@ class AdversarialModel(LightningModule):
         return g_loss
 
     def on_train_start(self) -> None:
+        self.apply_optimizer_settings()
         if not self.cuda_graphs:
             return
         obstacle = self.cuda_graph_obstacle()
@@ -349,7 +351,7 @@ class AdversarialModel(LightningModule):
         bad = {name: value.item() for name, value in losses.items() if not torch.isfinite(value)}
         scaler = self.gradient_scaler()
         if bad and (scaler is None or scaler.get_scale() < 1.0):
-            raise FloatingPointError(
+            raise TrainingDiverged(
                 f"Training diverged: {bad} at generator step {self.global_step}; the checkpoints saved so far are "
                 "kept. Lower the learning rate or check the loss/penalty settings."
             )
@@ -382,10 +384,37 @@ class AdversarialModel(LightningModule):
             return make(parameters, foreach=True)
         return make(parameters)
 
+    def apply_optimizer_settings(self) -> None:
+        """A run resumed with other optimiser settings (`allow_resume_changes`) trains with them,
+        where the restored optimiser state would keep the checkpoint's. A new learning rate keeps
+        the schedule's progress: it replaces the base rate that a scheduler scales."""
+        schedulers = self.lr_schedulers()
+        schedulers = schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
+        optimizers = self.optimizers(use_pl_optimizer=False)
+        for role, optimizer, make in zip(
+            ("optimizer_g", "optimizer_d"), optimizers, (self.optimizer_g, self.optimizer_d)
+        ):
+            settings = make.keywords if isinstance(make, functools.partial) else {}
+            for group in optimizer.param_groups:
+                for key, value in settings.items():
+                    value = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+                    if key == "lr" and group.get("initial_lr", group["lr"]) != value:
+                        base = group.get("initial_lr", group["lr"])
+                        rank_zero_info(f"model.{role}.lr: {base:g} in the checkpoint, {value:g} from now on.")
+                        group["lr"] = value if group["lr"] == base else group["lr"] * value / base
+                        if "initial_lr" in group:
+                            group["initial_lr"] = value
+                    elif key != "lr" and key in group and group[key] != value:
+                        rank_zero_info(f"model.{role}.{key}: {group[key]} in the checkpoint, {value} from now on.")
+                        group[key] = value
+            for scheduler in schedulers:
+                if scheduler.optimizer is optimizer:
+                    scheduler.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         bad = [name for name, p in self.named_parameters() if not torch.isfinite(p).all()]
         if bad:
-            raise FloatingPointError(
+            raise TrainingDiverged(
                 f"Training diverged: {len(bad)} parameter tensors (first: {bad[0]}) hold NaN or inf at generator "
                 f"step {self.global_step}; not saving this checkpoint, earlier checkpoints are kept. "
                 "Lower the learning rate or check the loss/penalty settings."

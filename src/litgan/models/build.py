@@ -13,6 +13,7 @@ from litgan.data.base import GANDataModule, TrainingData
 from litgan.models.base import AdversarialModel, Capability
 from litgan.nets.roles import Discriminator, Generator
 from litgan.utils.checkpoints import read_checkpoint, run_config
+from litgan.utils.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
 
@@ -64,7 +65,7 @@ def check_nets(model_class: type[AdversarialModel], model_cfg: DictConfig) -> No
     )
     needs = "with" if model_class.discriminator_classifies_domains else "without"
     has = "a" if discriminator.classifies_domains else "no"
-    raise ValueError(
+    raise ConfigError(
         f"{model_class.__name__} needs a generator that takes {model_class.generator_takes.value} and a discriminator "
         f"{needs} a domain classifier, and this architecture has {generator.__name__} (takes {generator.takes.value}) "
         f"and {discriminator.__name__} ({has} domain classifier): use {fitting}."
@@ -78,18 +79,18 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
     model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
     if not datamodule.provides(model_class.trains_on):
         fitting = data_options(lambda data: data.provides(model_class.trains_on))
-        raise ValueError(
+        raise ConfigError(
             f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
             f"not provide; data that does: {fitting}."
         )
     check_nets(model_class, cfg.model)
     if Capability.CONDITION in model_class.capabilities and not datamodule.num_classes:
-        raise ValueError(
+        raise ConfigError(
             f"{model_class.__name__} needs a labelled dataset, and {type(datamodule).__name__} has no labels: "
             f"{data_options(lambda data: data.labelled)}."
         )
     if cfg.model.get("augment") and len(datamodule.data_shape) != 3:
-        raise ValueError(
+        raise ConfigError(
             f"model.augment (DiffAugment) transforms images, and {type(datamodule).__name__} provides samples of "
             f"shape {tuple(datamodule.data_shape)}: leave model.augment=null, or train on images (e.g. data=digits)."
         )

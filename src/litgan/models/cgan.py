@@ -13,6 +13,7 @@ from litgan.losses import AdversarialLoss
 from litgan.models.base import Capability, CriticTerms
 from litgan.models.gan import GAN
 from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
+from litgan.utils.errors import ConfigError
 
 
 class ConditionalGAN(GAN):
@@ -33,7 +34,7 @@ class ConditionalGAN(GAN):
         **training: Any,
     ) -> None:
         if not num_classes:
-            raise ValueError("ConditionalGAN needs the number of classes of a labelled dataset (num_classes).")
+            raise ConfigError("ConditionalGAN needs the number of classes of a labelled dataset (num_classes).")
         conditional_generator = partial(ConditionalGenerator, generator, num_classes=num_classes)
         conditional_discriminator = partial(ConditionalDiscriminator, discriminator, num_classes=num_classes)
         super().__init__(

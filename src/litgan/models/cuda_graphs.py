@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 import torch
 from torch import Tensor
 
+from litgan.utils.errors import ConfigError
+
 Outputs = TypeVar("Outputs")
 
 
@@ -49,7 +51,7 @@ class CapturedCall(Generic[Outputs]):
         if self.graph is None:
             self.record(inputs)
         elif [t.shape for t in inputs] != [t.shape for t in self.static_inputs]:
-            raise ValueError(
+            raise ConfigError(
                 f"model.cuda_graphs recorded a training pass on inputs of shapes "
                 f"{[tuple(t.shape) for t in self.static_inputs]} and now gets {[tuple(t.shape) for t in inputs]}: "
                 "a graph replays fixed shapes, so every training batch must have the same size (drop the last, "

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from litgan.utils.errors import ConfigError
 from litgan.utils.random import ShardedGenerator
 
 
@@ -89,7 +90,7 @@ class AugmentedDiscriminator(nn.Module):
         super().__init__()
         unknown = [name for name in policy if name not in TRANSFORMS]
         if unknown or not policy:
-            raise ValueError(f"model.augment={list(policy)}: unknown {unknown}; choose from [{','.join(TRANSFORMS)}].")
+            raise ConfigError(f"model.augment={list(policy)}: unknown {unknown}; choose from [{','.join(TRANSFORMS)}].")
         self.net, self.policy, self.random = discriminator, list(policy), random
 
     def forward(self, images: Tensor, *conditions: Tensor) -> Tensor:

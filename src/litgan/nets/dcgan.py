@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
 from litgan.nets.roles import Discriminator, Generator, GeneratorInput
+from litgan.utils.errors import ConfigError
 
 SUPPORTED_SIZES = (32, 64)
 
@@ -16,7 +17,7 @@ def check_image_shape(data_shape: Sequence[int], architecture: str) -> tuple[int
     """Return (channels, size) or refuse, in one sentence, a shape this architecture cannot make."""
     shape = tuple(data_shape)
     if len(shape) != 3 or shape[1] != shape[2] or shape[1] not in SUPPORTED_SIZES:
-        raise ValueError(
+        raise ConfigError(
             f"architecture={architecture} works on square images of shape (channels, size, size) "
             f"with size in {SUPPORTED_SIZES}, but the dataset provides samples of shape {shape}; "
             "use architecture=mlp for 2-D point data or resize the images (data.image_size)."

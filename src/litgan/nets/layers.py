@@ -3,6 +3,8 @@
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from litgan.utils.errors import ConfigError
+
 NORMS = ("none", "batch", "layer", "instance")
 
 
@@ -19,7 +21,7 @@ def norm_layer(kind: str, channels: int, dims: int = 2) -> nn.Module:
     if kind == "instance" and dims == 2:
         return nn.InstanceNorm2d(channels)
     allowed = [k for k in NORMS if dims == 2 or k != "instance"]
-    raise ValueError(f"norm must be one of {allowed}, got {kind!r}")
+    raise ConfigError(f"norm must be one of {allowed}, got {kind!r}")
 
 
 def normal_init(module: nn.Module, std: float = 0.02) -> None:

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
 from litgan.nets.roles import Discriminator
+from litgan.utils.errors import ConfigError
 
 
 class PatchDiscriminator(Discriminator):
@@ -16,7 +17,7 @@ class PatchDiscriminator(Discriminator):
     ) -> None:
         super().__init__()
         if len(data_shape) != 3:
-            raise ValueError(
+            raise ConfigError(
                 f"The PatchGAN discriminator works on images (C, H, W); got samples of shape {tuple(data_shape)}."
             )
         channels, size = data_shape[0], data_shape[-1]

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from litgan.nets.layers import norm_layer, normal_init
 from litgan.nets.roles import Generator, GeneratorInput
+from litgan.utils.errors import ConfigError
 
 
 class ResidualBlock(nn.Module):
@@ -35,7 +36,7 @@ class ResnetGenerator(Generator):
         super().__init__()
         channels, size = data_shape[0], data_shape[-1]
         if len(data_shape) != 3 or size % 4:
-            raise ValueError(
+            raise ConfigError(
                 f"The ResNet generator needs images (C, H, W) with H, W divisible by 4; got {tuple(data_shape)}."
             )
         self.data_shape = tuple(data_shape)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from litgan.nets.roles import Discriminator
+from litgan.utils.errors import ConfigError
 
 
 class StarGANDiscriminator(Discriminator):
@@ -20,7 +21,7 @@ class StarGANDiscriminator(Discriminator):
     ) -> None:
         super().__init__()
         if len(data_shape) != 3 or data_shape[-1] < 8 or data_shape[-1] & (data_shape[-1] - 1):
-            raise ValueError(
+            raise ConfigError(
                 f"The StarGAN discriminator works on square images whose side is a power of two (>= 8); "
                 f"got samples of shape {tuple(data_shape)}."
             )

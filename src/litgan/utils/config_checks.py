@@ -7,18 +7,18 @@ constructor takes are declared by the entry point (`TRAIN_OPTIONS`, `EVAL_OPTION
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import hydra
 import torch
+from lightning.pytorch.accelerators import AcceleratorRegistry
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-
-class ConfigError(ValueError):
-    """A composed config that cannot run; the message names every offending key."""
+from litgan.utils.errors import ConfigError
 
 
 class Bound(typing.NamedTuple):
@@ -31,11 +31,16 @@ class Bound(typing.NamedTuple):
         return above and (self.below is None or value < self.below)
 
     def __str__(self) -> str:
-        lower = f"{'≥' if self.inclusive else '>'} {self.minimum:g}"
-        return lower if self.below is None else f"{lower} and < {self.below:g}"
+        lower = f"{'≥' if self.inclusive else '>'} {number(self.minimum)}"
+        return lower if self.below is None else f"{lower} and < {number(self.below)}"
+
+
+def number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 RANGES: dict[str, Bound] = {
+    "seed": Bound(0, below=2**32),  # numpy's seeds
     "max_steps": Bound(-1),  # Lightning's -1: no limit
     "batch_size": Bound(1),
     "val_batch_size": Bound(1),
@@ -57,44 +62,102 @@ RANGES: dict[str, Bound] = {
     "cpu_threads": Bound(1),
     "every_n_train_steps": Bound(1),
     "grid_rows": Bound(1),
-}
-
-TRAIN_OPTIONS: dict[str, Any] = {
-    "seed": int,  # every run is seeded: the processes of a DDP run share its numbers, checkpoints keep them
-    "ckpt_path": str | None,
-    "auto_resume": bool,
-    "allow_resume_changes": bool,
-    "optimized_metric": str | None,
-    "optimized_metric_mode": Literal["min", "max"],
-    "cpu_threads": int | None,
-}
-
-EVAL_OPTIONS: dict[str, Any] = {
-    "ckpt_path": str | None,
-    "images_dir": str | None,
-    "num_samples": int,
-    "seed": int,
-    "batch_size": int,
-    "device": str,
-    "grid_rows": int,
-    "ema": bool,
+    "val_every": Bound(2),  # every N-th image is held out: 1 would hold out all of them
 }
 
 
-def check_config(cfg: DictConfig, options: Mapping[str, Any]) -> None:
+class EntryOptions(typing.NamedTuple):
+    """What an entry point's config may hold at its top level: options with their types, and
+    config groups (checked through their `_target_` entries). Any other key is refused: nothing
+    would read it."""
+
+    values: Mapping[str, Any]
+    groups: frozenset[str]
+
+
+TRAIN_OPTIONS = EntryOptions(
+    values={
+        "task_name": str,
+        "tags": list[str],
+        "seed": int,  # every run is seeded: the processes of a DDP run share its numbers, checkpoints keep them
+        "ckpt_path": str | None,
+        "auto_resume": bool,
+        "allow_resume_changes": bool,
+        "optimized_metric": str | None,
+        "optimized_metric_mode": Literal["min", "max"],
+        "cpu_threads": int | None,
+    },
+    groups=frozenset({"data", "architecture", "loss", "model", "trainer", "callbacks", "metrics", "logger", "paths"}),
+)
+
+EVAL_OPTIONS = EntryOptions(
+    values={
+        "task_name": str,
+        "ckpt_path": str | None,
+        "images_dir": str | None,
+        "num_samples": int,
+        "seed": int,
+        "batch_size": int,
+        "device": str,
+        "grid_rows": int,
+        "ema": bool,
+        "optimized_metric": str | None,  # set by the metrics configs for training; eval.py reports every metric
+    },
+    # `trainer`: the metrics configs set training's validation interval, which eval.py does not read
+    groups=frozenset({"data", "metrics", "paths", "trainer"}),
+)
+
+
+def check_config(cfg: DictConfig, options: EntryOptions) -> None:
     """Raise a `ConfigError` listing every value of `cfg` that does not fit its declaration."""
     problems = [
-        problem for key, kind in options.items() if key in cfg for problem in check_value(key, plain(cfg[key]), kind)
+        problem
+        for key, kind in options.values.items()
+        if key in cfg
+        for problem in check_value(key, plain(cfg[key]), kind)
     ]
-    problems += [problem for key in cfg if key != "hydra" for problem in walk(key, cfg, key)]
+    problems += [
+        unread_key(cfg, key) for key in cfg if key != "hydra" and key not in {*options.values, *options.groups}
+    ]
+    problems += [problem for key in cfg if key in options.groups for problem in walk(key, cfg, key)]
     if problems:
         raise ConfigError("Invalid config: " + "; ".join(problems) + ".")
 
 
-def require_gpu_if_asked(key: str, device: str | None, alternative: str) -> None:
-    """An accelerator or device that asks for a GPU on a machine without one, refused with the way out."""
-    if str(device).split(":")[0] in {"gpu", "cuda"} and not torch.cuda.is_available():
-        raise ConfigError(f"{key}={device}, but PyTorch finds no CUDA GPU on this machine: use {alternative}.")
+def unread_key(cfg: DictConfig, key: str) -> str:
+    """A top-level key that nothing reads, with the keys of that name the config does have."""
+    namesakes = [path for path in nested_keys(cfg) if path.endswith(f".{key}")]
+    hint = f" (did you mean {' or '.join(namesakes)}?)" if namesakes else ""
+    return f"{key} is not an option of this program{hint}"
+
+
+def nested_keys(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, DictConfig):
+        for key in node:
+            if key == "hydra" or OmegaConf.is_missing(node, key):
+                continue
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if prefix:
+                yield path
+            yield from nested_keys(node._get_node(key), path)
+
+
+def require_available_device(key: str, device: Any, alternative: str) -> None:
+    """An accelerator (`trainer.accelerator`: auto, cpu, gpu, cuda, mps, tpu) or torch device
+    (`cuda:1`) that this machine does not have, or that is no such thing, refused with the way out."""
+    if not isinstance(device, str) or device == "auto":
+        return  # an Accelerator object, or Lightning's choice
+    kind = device.split(":")[0]
+    known = sorted({"auto", "gpu", *AcceleratorRegistry.available_accelerators()})
+    if kind not in known:
+        raise ConfigError(f"{key}={device} is not a device PyTorch Lightning knows: use one of {', '.join(known)}.")
+    if kind == "gpu":
+        available = torch.cuda.is_available() or torch.backends.mps.is_available()
+    else:
+        available = AcceleratorRegistry[kind]["accelerator"].is_available()
+    if not available:
+        what = "CUDA GPU" if kind in {"gpu", "cuda"} else kind.upper()
+        raise ConfigError(f"{key}={device}, but PyTorch finds no {what} on this machine: use {alternative}.")
 
 
 def plain(value: Any) -> Any:
@@ -139,6 +202,9 @@ def check_value(path: str, value: Any, kind: Any, owner: str | None = None) -> I
     if kind is not Any:
         try:
             type_adapter(kind).validate_python(value)
+            # pydantic takes 64.0 for an int, which torch and Lightning then refuse mid-run
+            if isinstance(value, float) and not accepts(kind, 0.5):
+                raise ValidationError.from_exception_data("float for an int", [])
         except ValidationError:
             yield f"{path}={value!r} is not {describe(kind)}" + (f" (as {owner} declares)" if owner else "")
             return
@@ -149,15 +215,34 @@ def check_value(path: str, value: Any, kind: Any, owner: str | None = None) -> I
         yield f"{path}={value!r} must be {bound}"
 
 
+def accepts(kind: Any, value: Any) -> bool:
+    try:
+        type_adapter(kind).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 @functools.cache
 def type_adapter(kind: Any) -> TypeAdapter:
     return TypeAdapter(kind, config=ConfigDict(arbitrary_types_allowed=True))
 
 
 def describe(kind: Any) -> str:
-    if typing.get_origin(kind) is Literal:
-        return "one of " + ", ".join(map(repr, typing.get_args(kind)))
+    choices = literal_choices(kind)
+    if choices is not None:
+        return "one of " + ", ".join(map(repr, choices))
     return "of type " + (kind.__name__ if isinstance(kind, type) else str(kind).replace("typing.", ""))
+
+
+def literal_choices(kind: Any) -> list[Any] | None:
+    """The values a Literal, or a union of Literals (and None), allows; None for any other type."""
+    if typing.get_origin(kind) is Literal:
+        return list(typing.get_args(kind))
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        parts = [literal_choices(arg) if arg is not type(None) else [None] for arg in typing.get_args(kind)]
+        return None if any(part is None for part in parts) else [value for part in parts for value in part]
+    return None
 
 
 def declared_parameters(target: Any) -> tuple[dict[str, Any], bool]:
