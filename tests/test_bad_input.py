@@ -273,7 +273,8 @@ def test_eval_refuses_more_samples_than_fit_with_the_estimate(tmp_path, ring_che
 def test_eval_of_a_folder_with_nothing_to_measure_is_refused(tmp_path):
     write_images(tmp_path / "images", 4)
     with pytest.raises(
-        ConfigError, match=r"would be measured by nothing: DigitsDataModule has no modes .* metrics=domain"
+        ConfigError,
+        match=r"would be measured by nothing: a folder of images is scored by metrics=, so add metrics=domain",
     ):
         evaluate(compose_eval_config([f"images_dir={tmp_path / 'images'}", "data=digits"], tmp_path / "eval"))
 

@@ -219,3 +219,19 @@ def test_celeba_errors_name_the_problem(tmp_path):
     write_celeba(tmp_path)
     with pytest.raises(ValueError, match=r"Unknown CelebA attributes \['Bald'\]"):
         CelebADataModule(str(tmp_path), attributes=("Bald",), num_workers=0).setup()
+
+
+def test_a_validation_reads_a_fixed_number_of_images_and_the_metrics_a_seeded_sample(tmp_path):
+    rng = np.random.default_rng(0)
+    for index in range(200):
+        Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(tmp_path / f"{index:03d}.png")
+    datamodule = ImageFolderDataModule(
+        root=str(tmp_path), image_size=8, val_every=2, val_batch_size=16, num_workers=0, num_val_samples=40
+    )
+    datamodule.setup("fit")
+    assert len(datamodule.val_set) == 100
+    assert sum(len(batch[0]) for batch in datamodule.val_dataloader()) == 40, "however large the held-out split"
+    sample = torch.cat(list(datamodule.real_batches("train", 16, limit=30)))
+    assert len(sample) == 30 and torch.equal(sample, torch.cat(list(datamodule.real_batches("train", 16, limit=30))))
+    first = torch.cat(list(datamodule.real_batches("train", 16, limit=None)))[:30]
+    assert not torch.equal(sample, first), "a sample of the whole split, not its first files"

@@ -10,6 +10,7 @@ import torch_fidelity
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
 from litgan.data import DigitsDataModule
+from litgan.metrics import precision_recall
 from litgan.metrics.domain_classifier import load_or_train
 from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import (
@@ -18,7 +19,7 @@ from litgan.metrics.inception import (
     find_inception_weights,
     to_uint8,
 )
-from litgan.metrics.precision_recall import PrecisionRecall
+from litgan.metrics.precision_recall import PrecisionRecall, inside_manifold, knn_radii
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
 
 
@@ -125,6 +126,35 @@ def test_precision_recall_on_separated_and_identical_sets():
     metric.update(points[points[:, 0] < 0], real=False)  # half the support: precise, about half the recall
     precision, recall = metric.compute()
     assert precision.item() == 1.0 and 0.4 < recall.item() < 0.75
+
+
+def test_knn_in_blocks_equals_the_whole_distance_matrix():
+    generator = torch.Generator().manual_seed(0)
+    features, queries = torch.randn(530, 16, generator=generator), torch.randn(270, 16, generator=generator)
+    whole = torch.cdist(features, features).kthvalue(4, dim=1).values
+    torch.testing.assert_close(knn_radii(features, k=3, block=64), whole)
+    inside = (torch.cdist(queries, features) <= whole).any(dim=1).float().mean()
+    assert inside_manifold(queries, features, whole, block=64) == inside
+
+
+def test_the_reference_statistics_are_computed_once_across_evaluations(monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(300, 8, generator=generator), torch.randn(200, 8, generator=generator)
+    radii_of = []
+    monkeypatch.setattr(
+        precision_recall, "knn_radii", lambda f, k, block: radii_of.append(len(f)) or knn_radii(f, k, block)
+    )
+    quality = ImageQuality(8, fid=True, inception_score=False, kid=True, precision_recall=True, kid_subset_size=50)
+    extractor = lambda images: (images, None)  # noqa: E731 - the features are the images
+    first = quality.evaluate(extractor, real, [fake[:100], fake[100:]])
+    second = quality.evaluate(extractor, real, [fake[:100], fake[100:]])
+    assert first == second
+    assert quality.fid.real_features_num_samples == 300, "the real images are counted once"
+    assert radii_of == [300, 200, 200], "the real radii once, the generated ones at each evaluation"
+    fresh = ImageQuality(8, fid=True, inception_score=False, kid=True, precision_recall=True, kid_subset_size=50)
+    assert fresh.evaluate(extractor, real, [fake]) == first
+    other = real + 1  # another reference replaces the kept statistics
+    assert quality.evaluate(extractor, other, [fake]) == fresh.evaluate(extractor, other, [fake])
 
 
 def test_missing_weights_say_what_file_to_put_where(tmp_path, monkeypatch):

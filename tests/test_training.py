@@ -248,3 +248,18 @@ def test_the_progress_bar_updates_at_its_refresh_rate_and_shows_the_last_step(co
     fit(compose_config(["model=wgan_gp", *tiny_overrides(steps=30)]), callbacks=[bar], enable_progress_bar=True)
     assert shown == [1, 5, 9, 13, 17, 21, 25, 29, 30]
     assert bar.progress.tasks[bar.train_progress_bar_id].completed == 30
+
+
+@pytest.mark.parametrize("data,architecture,reads", [("ring", "mlp", True), ("digits", "dcgan", False)])
+def test_validation_generates_samples_only_where_a_callback_reads_them(compose_config, data, architecture, reads):
+    """The scatter plot and the mode coverage read the samples of 2-D points; an image model's
+    picture and metrics generate their own."""
+
+    class Outputs(Callback):
+        def on_validation_batch_end(self, trainer, pl_module, outputs, *args):
+            self.outputs = outputs
+
+    seen = Outputs()
+    cfg = compose_config(["model=gan", f"data={data}", *tiny_overrides(architecture, steps=2)])
+    fit(cfg, [seen], limit_val_batches=1, val_check_interval=2)
+    assert ("fake" in seen.outputs) is reads and seen.outputs["real"].shape[0] > 0

@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,34 +63,34 @@ def refuse_oversized(num_samples: int, sample_shape: tuple[int, ...], output_dir
         )
 
 
-def folder_images(images_dir: str, datamodule: LightningDataModule, batch_size: int) -> torch.Tensor:
-    """Every image under `images_dir`, resized to the dataset's shape, in [-1, 1]."""
+def folder_images(images_dir: str, datamodule: LightningDataModule) -> ImageFolderDataset:
+    """Every image under `images_dir`, resized to the dataset's shape, in [-1, 1]; read batch by
+    batch, so that memory does not grow with the folder."""
     channels, size = datamodule.data_shape[0], datamodule.data_shape[-1]
     files = list_images(images_dir, key="images_dir")
     refuse_unreadable_images(files)
-    dataset = ImageFolderDataset(files, channels, size)
-    return torch.cat([batch[0] for batch in torch.utils.data.DataLoader(dataset, batch_size=batch_size)])
+    return ImageFolderDataset(files, channels, size)
 
 
 def image_metrics(
     metrics_cfg: DictConfig,
     datamodule: LightningDataModule,
-    fake: torch.Tensor,
-    batch_size: int,
+    fake_batches: Iterable[torch.Tensor],
+    num_fake: int,
     device: torch.device,
     model: AdversarialModel | None = None,
 ) -> tuple[dict, dict]:
-    """The training-time metrics' protocol, applied once to `fake` (and to the round trip of
-    `model`, where it encodes)."""
+    """The training-time metrics' protocol, applied once to the `num_fake` images of
+    `fake_batches` (and to the round trip of `model`, where it encodes)."""
     metrics = ImageMetricEvaluator(**{key: value for key, value in metrics_cfg.items() if key != "_target_"})
     if not metrics.prepare(datamodule):  # on_missing_weights=skip
         return {}, {}
     metrics.to(device)
     real = metrics.reference_features(datamodule, device).to(device)
-    values = metrics.score(real, (batch.to(device) for batch in fake.split(batch_size)))
+    values = metrics.score(real, (batch.to(device) for batch in fake_batches))
     if model is not None:
         values |= metrics.round_trip(model, datamodule)
-    return values, metrics.protocol(len(real), len(fake))
+    return values, metrics.protocol(len(real), num_fake)
 
 
 @torch.no_grad()
@@ -140,18 +141,13 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         if cfg.get("data") is None:
             raise ConfigError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
         datamodule = hydra.utils.instantiate(cfg.data)
-        if cfg.get("metrics"):
-            refuse_what_metrics_cannot_score(None, datamodule)
-        elif datamodule.modes is None:
+        if not cfg.get("metrics"):
             raise ConfigError(
-                f"images_dir={cfg.images_dir} would be measured by nothing: {type(datamodule).__name__} has no modes to "
-                "cover, so add metrics=domain (embedded labelled data) or metrics=inception."
+                f"images_dir={cfg.images_dir} would be measured by nothing: a folder of images is scored by metrics=, "
+                "so add metrics=domain (embedded labelled data) or metrics=inception."
             )
-        fake = folder_images(cfg.images_dir, datamodule, cfg.batch_size)
-        report: dict[str, Any] = {
-            "images_dir": str(Path(cfg.images_dir).resolve()),
-            "data": OmegaConf.to_container(cfg.data, resolve=True),
-        }
+        refuse_what_metrics_cannot_score(None, datamodule)
+        return measure_folder(cfg, datamodule, output_dir, device)
     else:
         if not cfg.get("ckpt_path"):
             raise ConfigError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
@@ -195,7 +191,7 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
         report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
     if cfg.get("metrics"):
-        values, protocol = image_metrics(cfg.metrics, datamodule, fake, cfg.batch_size, device, model)
+        values, protocol = image_metrics(cfg.metrics, datamodule, fake.split(cfg.batch_size), len(fake), device, model)
         report["metrics"].update(values)
         report["protocol"] = {**report.get("protocol", {}), **protocol}
 
@@ -204,6 +200,31 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
 
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
     log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
+    return report
+
+
+def measure_folder(cfg: DictConfig, datamodule: GANDataModule, output_dir: Path, device: torch.device) -> dict:
+    """`images_dir` scored by `metrics=` against the dataset, its images streamed in batches."""
+    dataset = folder_images(cfg.images_dir, datamodule)
+    batches = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size)
+    image_grid(next(iter(batches))[0][: cfg.grid_rows**2], output_dir / "samples.png", nrow=cfg.grid_rows)
+    shown = len(batches) >= 20
+    values, protocol = image_metrics(
+        cfg.metrics,
+        datamodule,
+        (batch[0] for batch in (rich.progress.track(batches, "Scoring", transient=True) if shown else batches)),
+        len(dataset),
+        device,
+    )
+    report = {
+        "images_dir": str(Path(cfg.images_dir).resolve()),
+        "data": OmegaConf.to_container(cfg.data, resolve=True),
+        "num_samples": len(dataset),
+        "metrics": values,
+        "protocol": protocol,
+    }
+    atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
+    log.info("Wrote the picture of %s images and metrics.json to %s", len(dataset), output_dir)
     return report
 
 

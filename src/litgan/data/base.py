@@ -11,7 +11,7 @@ from typing import ClassVar
 import torch
 from lightning import LightningDataModule
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
 from litgan.data.in_memory import InMemoryBatches
 from litgan.utils.errors import DataError
@@ -121,9 +121,13 @@ class FileDataModule(GANDataModule):
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
+        num_val_samples: int = 500,
     ) -> None:
         super().__init__(batch_size, val_batch_size, seed)
         self.num_workers = num_workers
+        # each validation reads the first `num_val_samples` held-out images (by path), however large
+        # the held-out split: its cost does not grow with the dataset (the metrics draw their own)
+        self.num_val_samples = num_val_samples
 
     def make_dataset(self, split: str) -> Dataset:
         raise NotImplementedError
@@ -155,13 +159,14 @@ class FileDataModule(GANDataModule):
         return digest.hexdigest()
 
     def real_batches(self, split: str, batch_size: int, limit: int | None = None) -> Iterator[Tensor]:
-        seen = 0
-        for batch in self._loader(self.dataset(split), batch_size, shuffle=False):
-            images = batch[0][: None if limit is None else limit - seen]
-            seen += len(images)
-            yield images
-            if limit is not None and seen >= limit:
-                return
+        """Every image of `split` in order or, with a `limit` below its size, a seeded random sample
+        of `limit` (in order): the first `limit` of a folder sorted by path could be one class."""
+        dataset = self.dataset(split)
+        if limit is not None and limit < len(dataset):
+            chosen = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:limit]
+            dataset = Subset(dataset, chosen.sort().values.tolist())
+        for batch in self._loader(dataset, batch_size, shuffle=False):
+            yield batch[0]
 
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
         return DataLoader(
@@ -188,7 +193,8 @@ class FileDataModule(GANDataModule):
         return self._loader(self.train_set, step_size, shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, self.val_batch_size, shuffle=False)
+        validated = Subset(self.val_set, range(min(self.num_val_samples, len(self.val_set))))
+        return self._loader(validated, self.val_batch_size, shuffle=False)
 
 
 def to_unit_range(images: Tensor, max_value: float) -> Tensor:

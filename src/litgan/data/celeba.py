@@ -75,9 +75,10 @@ class CelebADataModule(FileDataModule):
         val_batch_size: int = 64,
         seed: int = 0,
         num_workers: int = 2,
+        num_val_samples: int = 500,
         cache_dir: str | None = None,
     ) -> None:
-        super().__init__(batch_size, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers, num_val_samples)
         self.cache_dir = cache_dir
         groups = [[entry] if isinstance(entry, str) else list(entry) for entry in attributes]
         self.root, self.crop, self.val_count = Path(root), crop, val_count

@@ -86,9 +86,10 @@ class UnpairedFolderDataModule(FileDataModule):
         val_batch_size: int = 16,
         seed: int = 0,
         num_workers: int = 2,
+        num_val_samples: int = 500,
         cache_dir: str | None = None,
     ) -> None:
-        super().__init__(batch_size, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers, num_val_samples)
         self.root, self.cache_dir = root, cache_dir
         self.data_shape = shape_of(channels, image_size)
 

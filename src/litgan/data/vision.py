@@ -79,8 +79,9 @@ class TorchvisionDataModule(FileDataModule):
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
+        num_val_samples: int = 500,
     ) -> None:
-        super().__init__(batch_size, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers, num_val_samples)
         if name not in TORCHVISION_SETS:
             raise ConfigError(f"Unknown torchvision dataset {name!r}: choose one of {sorted(TORCHVISION_SETS)}.")
         self.name, self.root, self.image_size = name, root, image_size
@@ -237,9 +238,10 @@ class ImageFolderDataModule(FileDataModule):
         val_batch_size: int = 500,
         seed: int = 0,
         num_workers: int = 2,
+        num_val_samples: int = 500,
         cache_dir: str | None = None,
     ) -> None:
-        super().__init__(batch_size, val_batch_size, seed, num_workers)
+        super().__init__(batch_size, val_batch_size, seed, num_workers, num_val_samples)
         self.root, self.val_every, self.cache_dir = root, val_every, cache_dir
         self.data_shape = shape_of(channels, image_size)
 

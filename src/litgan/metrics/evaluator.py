@@ -31,7 +31,7 @@ class ImageMetricEvaluator:
         self,
         feature_extractor: str = "inception",
         num_samples: int = 10_000,
-        num_real_samples: int | None = None,
+        num_real_samples: int | None = 50_000,
         real_split: str = "train",
         batch_size: int = 250,
         inception_weights: str | None = None,
@@ -144,9 +144,9 @@ class ImageMetricEvaluator:
         reference features (this process's share), every metric state synchronised."""
         device = model.device
         self.to(device)
-        if self.reference is None:
-            self.reference = self.reference_features(datamodule, device, rank == 0, barrier)
-        real = self.reference[rank::world].to(device)  # shares sum to the whole set across processes
+        if self.reference is None:  # this process's share; the shares sum to the whole set
+            self.reference = self.reference_features(datamodule, device, rank == 0, barrier)[rank::world].to(device)
+        real = self.reference
         per_process = math.ceil(self.num_samples / world)
         noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, model.latent_dim)
         was_training = model.generator.training

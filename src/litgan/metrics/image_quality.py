@@ -48,15 +48,30 @@ class ImageQuality(nn.Module):
         super().__init__()
         self.prefix = prefix
         features = PrecomputedFeatures(num_features)
-        self.fid = FrechetInceptionDistance(features) if fid else None
+        # the reference's statistics (FID's mean and covariance, KID's features, the k-NN radii of
+        # precision/recall) are computed at the first evaluation and kept: the reference is fixed
+        kept = dict(reset_real_features=False)
+        self.fid = FrechetInceptionDistance(features, **kept) if fid else None
         self.inception_score = InceptionScore(features, splits=is_splits) if inception_score else None
-        self.kid = KernelInceptionDistance(features, subsets=kid_subsets, subset_size=kid_subset_size) if kid else None
-        self.precision_recall = PrecisionRecall() if precision_recall else None
+        self.kid = (
+            KernelInceptionDistance(features, subsets=kid_subsets, subset_size=kid_subset_size, **kept) if kid else None
+        )
+        self.precision_recall = PrecisionRecall(**kept) if precision_recall else None
+        self.reference: Tensor | None = None  # the real features the kept statistics describe
 
     def reset(self) -> None:
+        """Forget the generated images (the reference is kept)."""
         for metric in (self.fid, self.inception_score, self.kid, self.precision_recall):
             if metric is not None:
                 metric.reset()
+
+    def reset_reference(self) -> None:
+        for metric in (self.fid, self.kid, self.precision_recall):
+            if metric is not None:
+                metric.reset_real_features = True
+                metric.reset()
+                metric.reset_real_features = False
+        self.reference = None
 
     def update(self, features: Tensor, logits: Tensor | None, real: bool) -> None:
         if self.fid is not None:
@@ -95,10 +110,13 @@ class ImageQuality(nn.Module):
         seed: int = 0,
     ) -> dict[str, float]:
         """Reference features (this process's share) against generated images (this process's share)."""
+        if self.reference is not real_features:
+            self.reset_reference()
+            for chunk in real_features.split(1000):
+                self.update(chunk, None, real=True)
+            self.reference = real_features
         self.reset()
         device = real_features.device
-        for chunk in real_features.split(1000):
-            self.update(chunk, None, real=True)
         for images in fake_images:
             features, logits = extractor(images.to(device))
             self.update(features, logits, real=False)

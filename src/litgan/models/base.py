@@ -62,7 +62,8 @@ class TrainingPasses(NamedTuple):
 
 
 class ValidationOutputs(TypedDict, total=False):
-    """What `validation_step` returns to the callbacks: `real` and `fake` always; translation
+    """What `validation_step` returns to the callbacks: `real` always, `fake` where a callback reads
+    it (a sampling model's 2-D points: the scatter plot, the mode coverage); translation
     and encoding models add the `source` images and their `reconstructed` round trip and, where
     the data has domain labels, the `target` labels asked for. Floating-point values are float32."""
 

@@ -69,12 +69,16 @@ class GAN(AdversarialModel):
             loss = loss + self.gradient_penalty_weight * gp
         return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
 
-    # --- validation: generate as many samples as there are real ones -------------------------
+    # --- validation: on points, as many samples as there are real ones ----------------------
 
     def on_validation_epoch_start(self) -> None:
         self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
 
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
+        """Samples beside the real ones for 2-D points, which the scatter plot and the mode coverage
+        read; none for images, whose picture (`sample_grid`) and metrics generate their own."""
         real, labels = batch[0], batch[1] if len(batch) > 1 else None
+        if real.dim() > 2:
+            return {"real": real}
         z = self._val_random.randn(len(real), self.latent_dim)
         return {"real": real, "fake": self.sample(z, labels)}
