@@ -3,6 +3,7 @@ wasted, and nothing saved before the error is lost."""
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from litgan.data import vision
 from litgan.data.unpaired import UnpairedFolderDataModule
 from litgan.data.vision import ImageFolderDataModule
 from litgan.evaluate import evaluate
+from litgan.loggers.wandb import choose_wandb_mode
 from litgan.metrics.inception import InceptionFeatures, InvalidInceptionWeights
 from litgan.train import train
 from litgan.utils.checkpoints import CheckpointError
@@ -345,7 +347,7 @@ def test_a_truncated_jpeg_is_refused_at_start_up_and_each_image_is_decoded_once(
 
     decoded = []
     real_decode = vision.decode_error
-    monkeypatch.setattr(vision, "decode_error", lambda path: decoded.append(path.name) or real_decode(path))
+    monkeypatch.setattr(vision, "decode_error", lambda path: decoded.append(os.path.basename(path)) or real_decode(path))
     ImageFolderDataModule(**options).setup("fit")
     assert decoded == [], "the images that passed are remembered"
     write_images(folder / "more", 1)
@@ -386,3 +388,17 @@ def test_an_unpaired_folder_without_a_domain_names_the_layout(tmp_path):
         FileNotFoundError, match=r"data\.root=.*unpaired has no trainB folder: .* root/trainA, root/trainB, root/testA"
     ):
         UnpairedFolderDataModule(root=str(tmp_path / "unpaired"), image_size=16, num_workers=0).setup("fit")
+
+
+def test_wandb_online_without_a_key_or_a_server_says_what_to_do_at_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    with pytest.raises(ConfigError, match=r"WANDB_MODE=online, but no W&B API key is set: run `wandb login`"):
+        choose_wandb_mode()
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"the W&B server 127\.0\.0\.1:9 cannot be reached .* WANDB_MODE=offline"):
+        choose_wandb_mode()
+    assert time.monotonic() - started < 5

@@ -154,7 +154,7 @@ def test_image_folder_reads_nested_images_and_names_corrupt_files(tmp_path):
         ImageFolderDataModule(str(tmp_path), image_size=32, num_workers=0).setup()
     (tmp_path / "a" / "img1.png").write_bytes(b"damaged after the check")  # e.g. a disk error mid-training
     with pytest.raises(ValueError, match=r"Cannot read image .*img1\.png"):
-        dm.train_set[dm.train_set.files.index(tmp_path / "a" / "img1.png")]
+        dm.train_set[dm.train_set.files.index(str(tmp_path / "a" / "img1.png"))]
 
 
 def test_image_folder_errors_are_specific(tmp_path):

@@ -4,7 +4,8 @@ batches holding `batches_per_step` minibatches (one per critic update), and vali
 import enum
 import functools
 import hashlib
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -147,14 +148,14 @@ class FileDataModule(GANDataModule):
     def dataset(self, split: str) -> Dataset:
         return self.train_set if split == "train" else self.val_set
 
-    def data_files(self, split: str) -> list[Path]:
+    def data_files(self, split: str) -> Sequence[str | Path]:
         """The files the split is read from; their names, sizes and times make the fingerprint."""
         raise NotImplementedError
 
     def fingerprint(self, split: str) -> str:
         digest = hashlib.sha256(f"{type(self).__name__}:{self.data_shape}:{split}".encode())
-        for path in sorted(self.data_files(split)):
-            stat = path.stat()
+        for path in sorted(map(os.fspath, self.data_files(split))):
+            stat = os.stat(path)
             digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()
 

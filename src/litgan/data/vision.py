@@ -6,9 +6,9 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import rich.progress
@@ -107,7 +107,7 @@ class TorchvisionDataModule(FileDataModule):
 class ImageFolderDataset(Dataset):
     """Every image file below `root` (any nesting, no labels), sorted by path."""
 
-    def __init__(self, files: list[Path], channels: int, image_size: int) -> None:
+    def __init__(self, files: Sequence[str | Path], channels: int, image_size: int) -> None:
         self.files = files
         self.transform = image_transform(channels, image_size)
 
@@ -123,7 +123,7 @@ class ImageFolderDataset(Dataset):
 WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
 
 
-def eight_bit(image: Image.Image, path: Path) -> Image.Image:
+def eight_bit(image: Image.Image, path: str | Path) -> Image.Image:
     """A 16-bit or floating-point grey image scaled by its type's range to 8 bits, which the
     transforms assume (they would clip it to white or black); other modes as they are."""
     if image.mode not in WIDE_MODES:
@@ -138,7 +138,7 @@ def eight_bit(image: Image.Image, path: Path) -> Image.Image:
     return Image.fromarray(np.round(values / top * 255).astype(np.uint8), mode="L")
 
 
-def load_image(path: Path, transform: Callable[[Image.Image], Tensor]) -> Tensor:
+def load_image(path: str | Path, transform: Callable[[Image.Image], Tensor]) -> Tensor:
     """A transformed image, or an error naming the file that cannot be read."""
     try:
         with Image.open(path) as image:
@@ -147,7 +147,7 @@ def load_image(path: Path, transform: Callable[[Image.Image], Tensor]) -> Tensor
         raise DataError(f"Cannot read image {path}: {error}. Remove or replace the file.") from error
 
 
-def decode_error(path: Path) -> str | None:
+def decode_error(path: str | Path) -> str | None:
     """Why PIL cannot decode `path` in full (a truncated JPEG opens and verifies, and fails only
     when its pixels are read), or None."""
     try:
@@ -160,68 +160,85 @@ def decode_error(path: Path) -> str | None:
     return None
 
 
-def check_cache(cache_dir: str | Path | None, root: str | Path) -> Path | None:
-    """Where the images of `root` that passed `refuse_unreadable_images` are remembered: a file of
-    the data caches (`paths.cache_dir`) per folder; None: nowhere, every run decodes every image."""
+class CheckedImages(NamedTuple):
+    """Where the images below `root` that passed `refuse_unreadable_images` are remembered: `file`,
+    with their paths relative to `root` (an absolute path)."""
+
+    file: Path
+    root: str
+
+    def key(self, path: str) -> str:
+        prefix = self.root + os.sep
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def check_cache(cache_dir: str | Path | None, root: str | Path) -> CheckedImages | None:
+    """A file of the data caches (`paths.cache_dir`) per folder; None: nowhere, every run decodes
+    every image."""
     if cache_dir is None:
         return None
-    key = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:16]
-    return Path(cache_dir, f"checked-images-{key}.json")
+    root = os.path.abspath(root)
+    return CheckedImages(Path(cache_dir, f"checked-images-{hashlib.sha256(root.encode()).hexdigest()[:16]}.json"), root)
 
 
-def refuse_unreadable_images(files: list[Path], cache: Path | None = None) -> None:
+def refuse_unreadable_images(files: Sequence[str | Path], cache: CheckedImages | None = None) -> None:
     """Every image that cannot be decoded in full, named before training starts. Each file is
     decoded once: the files that passed are remembered in `cache` by path, size and modification
     time, so that a later run on the same folder only reads their sizes and times."""
-    passed: dict[str, list[int]] = json.loads(cache.read_text()) if cache is not None and cache.is_file() else {}
-    stamps = {os.path.abspath(path): file_stamp(path) for path in files}
-    unchecked = [path for path, (name, stamp) in zip(files, stamps.items()) if passed.get(name) != stamp]
+    stored = cache is not None and cache.file.is_file()
+    passed: dict[str, str] = json.loads(cache.file.read_text()) if stored else {}
+    paths = list(map(os.fspath, files))
+    names = [cache.key(path) for path in paths] if cache is not None else paths
+    stamps = [file_stamp(path) for path in paths]
+    unchecked = [index for index, (name, stamp) in enumerate(zip(names, stamps)) if passed.get(name) != stamp]
     unreadable = []
-    for path in track(unchecked, "Checking images", shown=len(unchecked) >= 1000):
-        error = decode_error(path)
+    for index in track(unchecked, "Checking images", shown=len(unchecked) >= 1000):
+        error = decode_error(paths[index])
         if error is None:
-            passed[os.path.abspath(path)] = stamps[os.path.abspath(path)]
+            passed[names[index]] = stamps[index]
         else:
             unreadable.append(error)
     if cache is not None and unchecked:
-        atomic_write_text(cache, json.dumps(passed))
+        atomic_write_text(cache.file, json.dumps(passed))
     if unreadable:
         raise DataError(
             f"{len(unreadable)} of {len(files)} images cannot be read; remove or replace them: " + "; ".join(unreadable)
         )
 
 
-def file_stamp(path: Path) -> list[int]:
+def file_stamp(path: str) -> str:
+    """Size and modification time, as one string (a JSON file of 200,000 strings loads twice as
+    fast as one of pairs)."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
-        return [-1, -1]
-    return [stat.st_size, stat.st_mtime_ns]
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def track(items: list[Path], description: str, shown: bool) -> Iterable[Path]:
+def track(items: list[int], description: str, shown: bool) -> Iterable[int]:
     """`items` with a progress bar on the console where `shown` (the first check of a large folder)."""
     return rich.progress.track(items, description=description, transient=True) if shown else items
 
 
-def list_images(root: str | Path, key: str = "data.root") -> list[Path]:
-    """The image files below `root`, sorted; the folder is listed once, however deep."""
-    root = Path(root)
-    if not root.is_dir():
-        raise MissingFile(f"Image folder {root.resolve()} does not exist; set {key} to a folder of images.")
-    files = sorted(walk_files(root))
+def list_images(root: str | Path, key: str = "data.root") -> list[str]:
+    """The image files below `root`, sorted by path; the folder is listed once, however deep. (Paths
+    as strings: a folder of 200,000 images lists in a third of a second, where pathlib takes seconds.)"""
+    if not os.path.isdir(root):
+        raise MissingFile(f"Image folder {Path(root).resolve()} does not exist; set {key} to a folder of images.")
+    files = sorted(walk_files(os.path.abspath(root)))
     if not files:
-        raise MissingFile(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {root.resolve()}.")
+        raise MissingFile(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {Path(root).resolve()}.")
     return files
 
 
-def walk_files(folder: Path) -> Iterator[Path]:
+def walk_files(folder: str) -> Iterator[str]:
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_dir():
-                yield from walk_files(Path(entry.path))
+                yield from walk_files(entry.path)
             elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
-                yield Path(entry.path)
+                yield entry.path
 
 
 class ImageFolderDataModule(FileDataModule):
@@ -246,7 +263,7 @@ class ImageFolderDataModule(FileDataModule):
         self.data_shape = shape_of(channels, image_size)
 
     @functools.cached_property
-    def files(self) -> list[Path]:
+    def files(self) -> list[str]:
         files = list_images(self.root)
         if len(files) < self.val_every:
             raise DataError(
@@ -256,7 +273,7 @@ class ImageFolderDataModule(FileDataModule):
         refuse_unreadable_images(files, check_cache(self.cache_dir, self.root))
         return files
 
-    def data_files(self, split: str) -> list[Path]:
+    def data_files(self, split: str) -> list[str]:
         held_out = split == "val"
         return [f for i, f in enumerate(self.files) if (i % self.val_every == self.val_every - 1) == held_out]
 
