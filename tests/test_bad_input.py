@@ -347,7 +347,9 @@ def test_a_truncated_jpeg_is_refused_at_start_up_and_each_image_is_decoded_once(
 
     decoded = []
     real_decode = vision.decode_error
-    monkeypatch.setattr(vision, "decode_error", lambda path: decoded.append(os.path.basename(path)) or real_decode(path))
+    monkeypatch.setattr(
+        vision, "decode_error", lambda path: decoded.append(os.path.basename(path)) or real_decode(path)
+    )
     ImageFolderDataModule(**options).setup("fit")
     assert decoded == [], "the images that passed are remembered"
     write_images(folder / "more", 1)
