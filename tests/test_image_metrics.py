@@ -157,6 +157,21 @@ def test_the_reference_statistics_are_computed_once_across_evaluations(monkeypat
     assert quality.evaluate(extractor, other, [fake]) == fresh.evaluate(extractor, other, [fake])
 
 
+def test_cached_radii_in_the_order_of_gathered_process_shares_give_the_same_values():
+    """Under DDP the metric gathers the processes' shares [0::2], [1::2] in rank order; the cached
+    radii of the whole reference are reordered to match (as the evaluator does)."""
+    generator = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(301, 8, generator=generator), torch.randn(120, 8, generator=generator)
+    gathered = torch.cat([real[0::2], real[1::2]])
+    order = torch.cat([torch.arange(len(real))[rank::2] for rank in range(2)])
+    computed, preset = PrecisionRecall(), PrecisionRecall()
+    for metric in (computed, preset):
+        metric.update(gathered, real=True)
+        metric.update(fake, real=False)
+    preset.real_radii = knn_radii(real, 3, 1000)[order]
+    assert [v.item() for v in preset.compute()] == [v.item() for v in computed.compute()]
+
+
 def test_missing_weights_say_what_file_to_put_where(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     with pytest.raises(
@@ -244,7 +259,9 @@ def test_training_logs_every_inception_metric_and_its_best(compose_config, incep
     for name in ("fid", "is", "is_std", "kid", "kid_std", "precision", "recall"):
         assert f"val/{name}" in metrics, name
     assert metrics["val/fid_best"] <= metrics["val/fid"] and metrics["val/is_best"] >= metrics["val/is"]
-    assert len(list((tmp_path / "cache").glob("reference-*.pt"))) == 1
+    cached = sorted(path.name for path in (tmp_path / "cache").glob("reference-*.pt"))
+    features = [name for name in cached if not name.endswith("-radii-k3.pt")]
+    assert len(features) == 1 and cached == sorted([*features, features[0].replace(".pt", "-radii-k3.pt")])
     assert "best-step" in metrics["best_model_path"]  # the best checkpoint follows val/fid
 
 

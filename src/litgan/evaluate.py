@@ -87,7 +87,8 @@ def image_metrics(
         return {}, {}
     metrics.to(device)
     real = metrics.reference_features(datamodule, device).to(device)
-    values = metrics.score(real, (batch.to(device) for batch in fake_batches))
+    radii = metrics.reference_radii(datamodule, real)
+    values = metrics.score(real, (batch.to(device) for batch in fake_batches), radii)
     if model is not None:
         values |= metrics.round_trip(model, datamodule)
     return values, metrics.protocol(len(real), num_fake)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from lightning import Callback
 from PIL import Image
 
@@ -138,3 +139,24 @@ def test_a_large_image_folder_starts_validates_and_is_measured_in_bounded_time_a
     assert second_check <= 2.0
     assert sorted(durations)[len(durations) // 2] <= 2.0
     assert peaks[-1] <= 1.1 * peaks[0]
+
+
+def test_a_validations_metrics_cost_does_not_grow_with_the_reference():
+    """FID, KID and precision/recall on 2048-d features (as InceptionV3's) of LITGAN_BENCH_REFERENCE
+    real images (20,000 unless set) and 10,000 samples: the first validation computes the
+    reference's statistics (precision/recall's k-NN radii are O(reals²)), later ones only the
+    samples'. The previous code computed every validation as the first."""
+    from litgan.metrics.image_quality import ImageQuality
+
+    reals = int(os.environ.get("LITGAN_BENCH_REFERENCE", "20000"))
+    generator = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(reals, 2048, generator=generator), torch.randn(10_000, 2048, generator=generator)
+    quality = ImageQuality(2048, inception_score=False)
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        quality.evaluate(lambda features: (features, None), real, fake.split(500))
+        timings.append(time.perf_counter() - started)
+    print(f"\n| metrics of a validation, {reals:,} reals, 10,000 samples: first, later | "
+          f"{timings[0]:.1f} s, {timings[1]:.1f} s |")  # fmt: skip
+    assert timings[1] < 0.8 * timings[0]  # measured: 39.4 s, then 24.8 s (20,000 reals, 2 cores)

@@ -15,6 +15,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from litgan.metrics.domain_classifier import load_or_train
 from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
+from litgan.metrics.precision_recall import knn_radii
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
 from litgan.models.base import AdversarialModel, Capability
 from litgan.utils.errors import ConfigError
@@ -61,11 +62,12 @@ class ImageMetricEvaluator:
         self.seed = seed
         self.extractor: torch.nn.Module | None = None
         self.reference: Tensor | None = None
+        self.radii: Tensor | None = None
 
     def prepare(self, datamodule: Any) -> bool:
         """Load (or train) the feature extractor; a missing weights file fails here, at start-up
         (or, with `on_missing_weights=skip`, warns and returns False: no metrics)."""
-        self.reference = None
+        self.reference = self.radii = None
         if self.feature_extractor == "domain":
             self.extractor, accuracy = load_or_train(datamodule, self.cache_dir)
             self.extractor_name, self.suffix = f"domain-classifier:{accuracy:.4f}", "_domain"
@@ -127,6 +129,21 @@ class ImageMetricEvaluator:
         barrier()  # the other processes read what process 0 cached
         return features if features is not None else load_or_compute_reference(path, compute)
 
+    def reference_radii(
+        self, datamodule: Any, features: Tensor, is_global_zero: bool = True, barrier=lambda: None
+    ) -> Tensor | None:
+        """The k-NN radii of the reference features for precision/recall (O(reals²) to compute),
+        cached beside the features; None where precision/recall is off."""
+        metric = self.quality.precision_recall
+        if metric is None:
+            return None
+        path = reference_path(datamodule, self.real_split, self.extractor_name, self.num_real_samples, self.cache_dir)
+        path = path.with_name(f"{path.stem}-radii-k{metric.k}.pt")
+        compute = lambda: knn_radii(features, metric.k, metric.block)  # noqa: E731
+        radii = load_or_compute_reference(path, compute) if is_global_zero else None
+        barrier()
+        return radii if radii is not None else load_or_compute_reference(path, compute)
+
     def to(self, device: torch.device) -> None:
         self.extractor.to(device)
         self.quality.to(device)
@@ -145,7 +162,12 @@ class ImageMetricEvaluator:
         device = model.device
         self.to(device)
         if self.reference is None:  # this process's share; the shares sum to the whole set
-            self.reference = self.reference_features(datamodule, device, rank == 0, barrier)[rank::world].to(device)
+            features = self.reference_features(datamodule, device, rank == 0, barrier)
+            radii = self.reference_radii(datamodule, features, rank == 0, barrier)
+            self.reference = features[rank::world].to(device)
+            # precision/recall gathers the processes' shares in rank order; the radii follow that order
+            order = torch.cat([torch.arange(len(features))[r::world] for r in range(world)])
+            self.radii = radii[order].to(device) if radii is not None else None
         real = self.reference
         per_process = math.ceil(self.num_samples / world)
         noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, model.latent_dim)
@@ -165,7 +187,7 @@ class ImageMetricEvaluator:
                 accuracy.update(self.extractor(images)[1], labels)
                 yield images
 
-        values = self.score(real, fakes())
+        values = self.score(real, fakes(), self.radii)
         if accuracy is not None:
             values["val/class_accuracy"] = accuracy.compute().item()
         values |= self.round_trip(model, datamodule, rank, world)
@@ -186,7 +208,10 @@ class ImageMetricEvaluator:
             accuracy.update(self.extractor(model.sample(model.encode(x)))[1], y)
         return {"val/reconstruction_class_accuracy": accuracy.compute().item()}
 
-    def score(self, real_features: Tensor, fake_images: Any) -> dict[str, float]:
-        """Metric values of `fake_images` (batches in [-1, 1]) against reference features."""
-        values = self.quality.evaluate(self.extractor, real_features, fake_images, seed=self.seed)
+    def score(self, real_features: Tensor, fake_images: Any, real_radii: Tensor | None = None) -> dict[str, float]:
+        """Metric values of `fake_images` (batches in [-1, 1]) against reference features (and, where
+        known, their k-NN radii)."""
+        values = self.quality.evaluate(
+            self.extractor, real_features, fake_images, seed=self.seed, real_radii=real_radii
+        )
         return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}

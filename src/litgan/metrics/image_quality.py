@@ -108,12 +108,16 @@ class ImageQuality(nn.Module):
         real_features: Tensor,
         fake_images: Iterable[Tensor],
         seed: int = 0,
+        real_radii: Tensor | None = None,
     ) -> dict[str, float]:
-        """Reference features (this process's share) against generated images (this process's share)."""
+        """Reference features (this process's share) against generated images (this process's
+        share); `real_radii`: the k-NN radii of the whole reference, where they are known."""
         if self.reference is not real_features:
             self.reset_reference()
             for chunk in real_features.split(1000):
                 self.update(chunk, None, real=True)
+            if self.precision_recall is not None:
+                self.precision_recall.real_radii = real_radii
             self.reference = real_features
         self.reset()
         device = real_features.device

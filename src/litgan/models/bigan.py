@@ -93,7 +93,10 @@ class BiGAN(AdversarialModel):
         z = self._val_random.randn(len(real), self.latent_dim)
         for name, errors in self.reconstruction_errors(real, z).items():
             self.log(f"val/{name}", errors.mean(), batch_size=len(real), sync_dist=True)
-        return {"real": real, "fake": self.sample(z), "source": real, "reconstructed": self.sample(self.encode(real))}
+        outputs: ValidationOutputs = {"real": real, "source": real, "reconstructed": self.sample(self.encode(real))}
+        if real.dim() == 2:  # points: the scatter plot and the mode coverage read the samples
+            outputs["fake"] = self.sample(z)
+        return outputs
 
     @torch.no_grad()
     def sample_grid(self, columns: int) -> Tensor:
