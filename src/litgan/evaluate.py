@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import rich.progress
 import torch
 from lightning import LightningDataModule, LightningModule
 from omegaconf import DictConfig, OmegaConf
@@ -29,6 +28,7 @@ from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
 from litgan.utils.errors import ConfigError, reason_logged
 from litgan.utils.files import atomic_save, atomic_write_text
+from litgan.utils.progress import tracked
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,7 @@ def generate(
     """`num_samples` samples from seeded noise (all classes in turn for conditional models)."""
     rng = torch.Generator(device).manual_seed(seed)
     chunks = []
-    starts = range(0, num_samples, batch_size)
-    shown = len(starts) >= 20  # a progress bar where generating takes a while
-    for start in rich.progress.track(starts, "Generating", transient=True) if shown else starts:
+    for start in tracked(range(0, num_samples, batch_size), "Generating", long_from=20):
         n = min(batch_size, num_samples - start)
         chunks.append(model.sample(torch.randn(n, model.latent_dim, generator=rng, device=device)).cpu())
     return torch.cat(chunks)
@@ -209,11 +207,10 @@ def measure_folder(cfg: DictConfig, datamodule: GANDataModule, output_dir: Path,
     dataset = folder_images(cfg.images_dir, datamodule)
     batches = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size)
     image_grid(next(iter(batches))[0][: cfg.grid_rows**2], output_dir / "samples.png", nrow=cfg.grid_rows)
-    shown = len(batches) >= 20
     values, protocol = image_metrics(
         cfg.metrics,
         datamodule,
-        (batch[0] for batch in (rich.progress.track(batches, "Scoring", transient=True) if shown else batches)),
+        (batch[0] for batch in tracked(batches, "Scoring", long_from=20)),
         len(dataset),
         device,
     )

@@ -6,12 +6,11 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
-import rich.progress
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -20,6 +19,7 @@ from torchvision import datasets, transforms
 from litgan.data.base import FileDataModule, shape_of
 from litgan.utils.errors import ConfigError, DataError, MissingFile
 from litgan.utils.files import atomic_write_text
+from litgan.utils.progress import tracked
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -192,7 +192,7 @@ def refuse_unreadable_images(files: Sequence[str | Path], cache: CheckedImages |
     stamps = [file_stamp(path) for path in paths]
     unchecked = [index for index, (name, stamp) in enumerate(zip(names, stamps)) if passed.get(name) != stamp]
     unreadable = []
-    for index in track(unchecked, "Checking images", shown=len(unchecked) >= 1000):
+    for index in tracked(unchecked, "Checking images", long_from=1000):
         error = decode_error(paths[index])
         if error is None:
             passed[names[index]] = stamps[index]
@@ -214,11 +214,6 @@ def file_stamp(path: str) -> str:
     except OSError:
         return "missing"
     return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def track(items: list[int], description: str, shown: bool) -> Iterable[int]:
-    """`items` with a progress bar on the console where `shown` (the first check of a large folder)."""
-    return rich.progress.track(items, description=description, transient=True) if shown else items
 
 
 def list_images(root: str | Path, key: str = "data.root") -> list[str]:

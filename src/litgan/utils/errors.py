@@ -56,16 +56,16 @@ class StorageError(UserError, OSError):
 
 class Interrupted(BaseException):
     """A run stopped by a signal (SIGTERM from a scheduler, Ctrl-C) after the generator step it was
-    in; `checkpoint` is where that step was saved (None when nothing could be saved)."""
+    in; `checkpoint` is where that step was saved."""
 
-    def __init__(self, signum: int, step: int, checkpoint: Path | None) -> None:
+    def __init__(self, signum: int, step: int, checkpoint: Path) -> None:
         super().__init__(f"{signal.Signals(signum).name} at generator step {step}")
         self.signum, self.step, self.checkpoint = signum, step, checkpoint
 
 
 class HydraReport(CompactHydraException):
-    """A user error that Hydra reports: its message only, no traceback (a sweep job's, at the
-    end of the sweep; a refusal before the run starts)."""
+    """A sweep job's user error, as Hydra reports it at the end of the sweep: its message only,
+    no traceback."""
 
 
 def job_log_file() -> Path | None:
@@ -135,11 +135,8 @@ def reported(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T]:
                 sys.exit(1)
             raise HydraReport(f"{HydraConfig.get().job.override_dirname or 'a job'}: {error}") from error
         except Interrupted as stop:
-            if stop.checkpoint is None:
-                log.warning("Stopped by %s; no checkpoint was saved (callbacks.last_checkpoint is off).", stop)
-            else:
-                command = resume_command(stop.checkpoint)
-                log.warning("Stopped by %s; saved %s. Resume with: python %s", stop, stop.checkpoint, command)
+            command = resume_command(stop.checkpoint)
+            log.warning("Stopped by %s; saved %s. Resume with: python %s", stop, stop.checkpoint, command)
             if full_errors:
                 raise
             sys.exit(128 + stop.signum)

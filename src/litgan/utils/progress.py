@@ -1,0 +1,15 @@
+"""A progress bar for the long loops outside training (the first check of a large folder, eval.py's
+generation and scoring); short loops stay quiet."""
+
+from collections.abc import Iterable, Sized
+from typing import TypeVar
+
+import rich.progress
+
+T = TypeVar("T")
+
+
+def tracked(items: Iterable[T], description: str, long_from: int) -> Iterable[T]:
+    """`items`, with a transient progress bar on the console when there are `long_from` or more."""
+    count = len(items) if isinstance(items, Sized) else 0
+    return rich.progress.track(items, description=description, transient=True) if count >= long_from else items
