@@ -69,7 +69,7 @@ def test_sample_grid_has_one_row_per_class(compose_config):
         return original(z, labels)
 
     model.sample = record
-    grid = model.sample_grid(4)
+    grid = model.sample_grid((), 4)
     assert grid.shape == (40, 1, 32, 32)
     assert seen["labels"].tolist() == [c for c in range(10) for _ in range(4)]
     assert torch.equal(seen["z"][:4], seen["z"][4:8])  # the same noise in every row

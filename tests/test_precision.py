@@ -13,6 +13,7 @@ from torch import nn
 
 from litgan.losses import gradient_penalty
 from litgan.models.build import build_model
+from litgan.models.precision import check_finite, gradient_scaler
 from tests.conftest import tiny_overrides
 from tests.helpers import fit
 
@@ -148,7 +149,7 @@ def test_fp16_mixed_trains_wgan_gp_through_the_gradient_scaler(compose_config):
 def test_fp16_mixed_trains_wgan_gp_on_a_gpu(compose_config):
     cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan")])
     _, model = fit(cfg, accelerator="gpu", max_steps=20, precision="16-mixed", log_every_n_steps=1)
-    assert model.gradient_scaler() is model.trainer.precision_plugin.scaler and model.critic_updates == 20 * 5
+    assert gradient_scaler(model.trainer) is model.trainer.precision_plugin.scaler and model.critic_updates == 20 * 5
     assert all(torch.isfinite(p).all() for p in model.parameters())
     for name in ("train/d_loss", "train/g_loss", "train/gp"):
         assert math.isfinite(model.trainer.callback_metrics[name]), name
@@ -161,9 +162,9 @@ def test_under_fp16_a_non_finite_loss_is_the_scalers_until_its_scale_falls_below
     cfg = compose_config(["model=wgan_gp", "data=digits", *tiny_overrides("dcgan")])
     model = build_model(cfg, instantiate(cfg.data))
     model.trainer = fp16_trainer(init_scale=init_scale)
-    nan = torch.tensor(float("nan"))
+    losses = {"d_loss": torch.tensor(float("nan"))}
     if diverged:
         with pytest.raises(FloatingPointError, match="Training diverged"):
-            model.check_finite(d_loss=nan)
+            check_finite(losses, gradient_scaler(model.trainer), step=0)
     else:
-        model.check_finite(d_loss=nan)  # the scaler skips this update and halves its scale
+        check_finite(losses, gradient_scaler(model.trainer), step=0)  # the scaler skips this update, halves its scale

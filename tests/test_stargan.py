@@ -232,11 +232,11 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
     _, datamodule, model = build(compose_config, ["data.num_val_samples=200", "data.val_batch_size=200"])
     datamodule.setup()
     images, labels, codes = datamodule.val_tensors
-    model._grid_images = None
+    model.on_validation_epoch_start()
     outputs = model.validation_step((images, labels, codes), 0)
     expected, controlled = datamodule.expected_attributes((images, labels, codes), outputs)
     assert controlled == ("color", "size")
-    assert model.sample_grid(3).shape == (15, 3, 32, 32)  # the inputs, then one row per edit
+    assert model.sample_grid((images, labels, codes), 3).shape == (15, 3, 32, 32)  # the inputs, then one row per edit
 
     def outputs_with(translated):
         return {**outputs, "fake": translated, "reconstructed": images}

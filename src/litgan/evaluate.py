@@ -21,8 +21,9 @@ from litgan.metrics import ModeCoverage
 from litgan.metrics.evaluator import ImageMetricEvaluator
 from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
 from litgan.metrics.translation import TranslationJudge
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.base import AdversarialModel
 from litgan.models.build import load_model
+from litgan.models.contract import Capability
 from litgan.plots import image_grid, scatter_plot
 from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
@@ -109,13 +110,16 @@ def evaluate_translation(
     if datamodule.knows_attributes:  # the classifiers the run was measured with (cached under paths.cache_dir)
         samples = OmegaConf.select(train_cfg, "callbacks.translation_measures.classifier_samples", default=2000)
         judge = TranslationJudge(datamodule.image_size, cfg.paths.cache_dir, samples).to(device)
+    first_batch: tuple[torch.Tensor, ...] = ()
+    model.on_validation_epoch_start()
     for index, batch in enumerate(datamodule.val_dataloader()):
-        batch = [tensor.to(device) for tensor in batch]
+        batch = tuple(tensor.to(device) for tensor in batch)
+        first_batch = first_batch or batch
         outputs = model.validation_step(batch, index)
         if judge is not None:
             judge.update(*datamodule.expected_attributes(batch, outputs), outputs)
     metrics = {f"val/{name}": value.item() for name, value in judge.compute().items()} if judge else {}
-    image_grid(model.sample_grid(cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
+    image_grid(model.sample_grid(first_batch, cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
     report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=metrics)
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
     log.info("Wrote the translations' picture and metrics.json to %s", output_dir)

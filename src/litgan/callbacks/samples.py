@@ -36,13 +36,14 @@ class SamplePlots(Callback):
         self.grid_rows = grid_rows
         self._real: list[Tensor] = []
         self._fake: list[Tensor] = []
+        self._first_batch: tuple[Tensor, ...] = ()  # the inputs of models that translate or encode
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         # points are scattered from the validation samples; images are drawn by the model itself
         self.points = tuple(trainer.datamodule.data_shape) == (2,)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._real, self._fake = [], []
+        self._real, self._fake, self._first_batch = [], [], ()
 
     def on_validation_batch_end(
         self,
@@ -53,6 +54,8 @@ class SamplePlots(Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
+        if batch_idx == 0 and trainer.is_global_zero:
+            self._first_batch = tuple(batch)
         if self.points and trainer.is_global_zero and sum(len(f) for f in self._fake) < self.num_samples:
             self._real.append(outputs["real"].detach().cpu())
             self._fake.append(outputs["fake"].detach().cpu())
@@ -66,5 +69,5 @@ class SamplePlots(Callback):
             real, fake = torch.cat(self._real)[: self.num_samples], torch.cat(self._fake)[: self.num_samples]
             scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
         else:
-            image_grid(pl_module.sample_grid(self.grid_rows).cpu(), path, nrow=self.grid_rows)
+            image_grid(pl_module.sample_grid(self._first_batch, self.grid_rows).cpu(), path, nrow=self.grid_rows)
         log_png(trainer, "val/samples", path)

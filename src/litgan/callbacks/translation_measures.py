@@ -8,7 +8,7 @@ from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
 from litgan.metrics.translation import TranslationJudge
-from litgan.models.base import Capability
+from litgan.models.contract import Capability
 
 
 class TranslationMeasures(Callback):

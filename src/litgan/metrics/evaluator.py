@@ -17,7 +17,8 @@ from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.precision_recall import knn_radii
 from litgan.metrics.reference import compute_reference, load_or_compute_reference, reference_path
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability
 from litgan.utils.errors import ConfigError
 from litgan.utils.random import ShardedGenerator
 

@@ -14,7 +14,8 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from litgan.data.base import GANDataModule
 from litgan.metrics.precision_recall import PrecisionRecall
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability
 from litgan.utils.errors import ConfigError
 
 

@@ -16,7 +16,7 @@ from torchmetrics import MeanMetric
 
 from litgan.data.shapes import ATTRIBUTES, ShapesDataModule
 from litgan.metrics.domain_classifier import load_or_train
-from litgan.models.base import ValidationOutputs
+from litgan.models.contract import ValidationOutputs
 
 MEASURES = ("translation_success", "content_preserved", "cycle_error", *(f"accuracy_{a}" for a in ATTRIBUTES))
 

@@ -1,9 +1,10 @@
 """LightningModules, one per model family, on one base (`base.AdversarialModel`)."""
 
 from litgan.data.base import TrainingData
-from litgan.models.base import AdversarialModel, Capability, CriticTerms
+from litgan.models.base import AdversarialModel
 from litgan.models.bigan import BiGAN
 from litgan.models.cgan import ConditionalGAN
+from litgan.models.contract import Capability, CriticTerms
 from litgan.models.cyclegan import CycleGAN
 from litgan.models.gan import GAN
 from litgan.models.stargan import StarGAN

@@ -1,56 +1,32 @@
 """What every adversarial model shares: the alternation of critic and generator updates, step
-counting, optimisers and schedulers, the Lipschitz constraints, finite checks, checkpoint state,
-and randomness that does not depend on the number of processes. Model families derive from
-`AdversarialModel` and declare what they can do."""
+counting, optimisers and schedulers, the Lipschitz constraints, checkpoint state, and randomness
+that does not depend on the number of processes. Model families derive from `AdversarialModel`
+and declare what they can do. EMA, precision and speed live beside it (`ema`, `precision`,
+`optimizers`, `compiled`, `cuda_graphs`)."""
 
-import enum
-import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple, TypedDict
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 from lightning import LightningModule
-from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torch.optim import Optimizer
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
-from litgan.models.cuda_graphs import CapturedCall
+from litgan.models.compiled import compile_nets
+from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, ValidationOutputs
+from litgan.models.cuda_graphs import CapturedCall, graph_obstacle
+from litgan.models.ema import averaged_copy, update_average
+from litgan.models.optimizers import apply_settings, make_optimizer
+from litgan.models.precision import check_finite, gradient_scaler, loss_scale
 from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.nets.roles import GeneratorInput
 from litgan.utils.errors import ConfigError, TrainingDiverged
 from litgan.utils.random import ShardedGenerator
-
-# torch optimisers with a fused GPU implementation (one kernel updates every tensor), and those with
-# a multi-tensor one (one call per operation for all tensors), which on the CPU gives the same numbers
-# as their default loop over tensors
-FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
-FOREACH_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.RMSprop)
-
-
-class Capability(enum.Flag):
-    """What a model can do, read by callbacks, `evaluate.py` and `train.py`."""
-
-    NONE = 0
-    SAMPLE = enum.auto()  # from noise: `latent_dim`, `sample(z, labels=None)`
-    CONDITION = enum.auto()  # on a class: `num_classes`, `balanced_labels(n, device)`
-    TRANSLATE = enum.auto()  # images between domains; validation outputs `source` and `reconstructed`
-    ENCODE = enum.auto()  # samples to latent codes: `encode(x)`, `reconstruction_errors(x, z)`
-
-
-class CriticTerms(NamedTuple):
-    """One critic update's loss and what is logged of it."""
-
-    loss: Tensor
-    # the raw scores of the real and of the generated minibatch, detached; their means are logged,
-    # taken only on the steps that log (each reduction is a kernel launch)
-    real_scores: Tensor
-    fake_scores: Tensor
-    penalty: Tensor | None = None  # the gradient penalty, before its weight
 
 
 class TrainingPasses(NamedTuple):
@@ -61,20 +37,7 @@ class TrainingPasses(NamedTuple):
     generator: Callable[..., Tensor]
 
 
-class ValidationOutputs(TypedDict, total=False):
-    """What `validation_step` returns to the callbacks: `real` always, `fake` where a callback reads
-    it (a sampling model's 2-D points: the scatter plot, the mode coverage); translation
-    and encoding models add the `source` images and their `reconstructed` round trip and, where
-    the data has domain labels, the `target` labels asked for. Floating-point values are float32."""
-
-    real: Tensor
-    fake: Tensor
-    source: Tensor
-    reconstructed: Tensor
-    target: Tensor
-
-
-class AdversarialModel(LightningModule):
+class AdversarialModel(LightningModule, abc.ABC):
     """Alternates `n_critic` critic updates with one generator update (manual optimisation).
 
     One training step is one generator update: its batch holds `n_critic` minibatches of real
@@ -85,12 +48,12 @@ class AdversarialModel(LightningModule):
     mixing weights, target labels) comes from `self.random`, never from torch's global
     generator. `self.random` draws the numbers of the global batch and keeps this process's
     share, and its state is in the checkpoint: that is what makes N processes reproduce one
-    process and a resumed run reproduce an uninterrupted one.
+    process and a resumed run reproduce an uninterrupted one. Validation draws from
+    `self.validation_random`, which starts afresh at every validation.
 
     A family builds its nets in `__init__`, after this one, and hands them to `set_nets`; it
-    implements `critic_loss`, `generator_loss`, `validation_outputs` and `sample_grid`, and
-    declares `capabilities`, `trains_on` and the nets it needs (`generator_takes`,
-    `discriminator_classifies_domains`).
+    implements the abstract methods, and declares `capabilities`, `trains_on` and the nets it
+    needs (`generator_takes`, `discriminator_classifies_domains`).
     """
 
     capabilities: ClassVar[Capability] = Capability.NONE
@@ -104,6 +67,20 @@ class AdversarialModel(LightningModule):
     # whether a training pass is tensor work on the device only (random numbers from `self.random`,
     # no host-side state or branches on values), which a CUDA graph can record and replay
     cuda_graph_safe: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = sorted(
+            {
+                name
+                for capability, names in CAPABILITY_METHODS.items()
+                if capability in cls.capabilities
+                for name in names
+                if not callable(getattr(cls, name, None))
+            }
+        )
+        if missing:
+            raise TypeError(f"{cls.__name__} declares {cls.capabilities} but has no {', '.join(missing)}.")
 
     def __init__(
         self,
@@ -150,6 +127,7 @@ class AdversarialModel(LightningModule):
         self._compiled = False
         self._random: ShardedGenerator | None = None
         self._random_state: dict | None = None
+        self.validation_random: ShardedGenerator | None = None
 
     def set_nets(self, generator: nn.Module, discriminator: nn.Module) -> None:
         """Register the two nets (each may be a ModuleDict of several) and constrain the critic."""
@@ -165,28 +143,12 @@ class AdversarialModel(LightningModule):
         if self.augment:
             discriminator = AugmentedDiscriminator(discriminator, self.augment, lambda: self.random)
         self.discriminator = discriminator
-        self.generator_ema = None
-        if self.ema_decay is not None:
-            # the averaging function is set at each update (`update_ema`: the decay warms up)
-            self.generator_ema = AveragedModel(generator, use_buffers=True).requires_grad_(False)
+        self.generator_ema = averaged_copy(generator) if self.ema_decay is not None else None
 
     def configure_model(self) -> None:
-        """`compile`: torch.compile the generator and, where no gradient penalty needs a second
-        derivative (which compiled graphs cannot give), the discriminator; in place, so that
-        checkpoints keep their names."""
-        if not self.compile_nets or self._compiled:
-            return
-        self._compiled = True
-        for net in nets(self.generator):
-            net.compile()
-        if self.gradient_penalty_weight:
-            rank_zero_info(
-                "model.compile: the discriminator stays uncompiled, since torch.compile cannot differentiate it "
-                "twice, as the gradient penalty does; the generator is compiled."
-            )
-        else:
-            for net in nets(self.discriminator):
-                net.compile()
+        if self.compile_nets and not self._compiled:
+            self._compiled = True
+            compile_nets(self.generator, self.discriminator, differentiated_twice=bool(self.gradient_penalty_weight))
 
     @property
     def sampler(self) -> nn.Module:
@@ -195,20 +157,6 @@ class AdversarialModel(LightningModule):
         if self.generator_ema is not None and self.sample_from_ema:
             return self.generator_ema.module
         return self.generator
-
-    @torch.no_grad()
-    def update_ema(self) -> None:
-        """After each generator update: average the weights. For the first `ema_start` steps the
-        average is the current generator; after them the decay warms up as TensorFlow's
-        ExponentialMovingAverage does, min(ema_decay, (1 + n) / (10 + n)) at the n-th averaged
-        step, so that early weights do not linger. Batch-norm statistics are averaged with the
-        weights, so that the averaged weights normalise with statistics of the same age."""
-        if self.global_step <= self.ema_start:
-            self.generator_ema.n_averaged.zero_()  # AveragedModel copies on its first update
-        averaged_steps = max(0, self.global_step - max(self.ema_start, 1))  # updates since the last copy
-        decay = min(self.ema_decay, (1 + averaged_steps) / (10 + averaged_steps))
-        self.generator_ema.multi_avg_fn = get_ema_multi_avg_fn(decay)
-        self.generator_ema.update_parameters(self.generator)
 
     @property
     def random(self) -> ShardedGenerator:
@@ -221,18 +169,47 @@ class AdversarialModel(LightningModule):
 
     # --- what each family implements ----------------------------------------------------------
 
+    @abc.abstractmethod
     def critic_loss(self, *minibatch: Tensor) -> CriticTerms:
-        raise NotImplementedError
+        """One critic update's loss on a minibatch of real data (and its labels)."""
 
+    @abc.abstractmethod
     def generator_loss(self, *minibatch: Tensor) -> Tensor:
-        raise NotImplementedError
+        """The generator update's loss; the minibatch is the last critic update's."""
 
+    @abc.abstractmethod
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
-        raise NotImplementedError
+        """What the callbacks read of one validation batch (`ValidationOutputs`)."""
 
-    def sample_grid(self, columns: int) -> Tensor:
-        """The images of the sample picture, `columns` per row, in the family's own layout."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+        """The images of the sample picture, `columns` per row, in the family's own layout; `batch`
+        is a validation batch, the inputs of the families that translate or encode."""
+
+    # --- what the families share ----------------------------------------------------------------
+
+    def critic_terms(
+        self, real_scores: Tensor, fake_scores: Tensor, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor
+    ) -> CriticTerms:
+        """The loss's critic term on these scores, plus, where it is weighted, the gradient penalty
+        of `critic` between `real` and `fake` (mixing weights from `self.random`; scaled with the
+        loss under fp16 mixed precision)."""
+        loss = self.loss.discriminator(real_scores, fake_scores)
+        penalty = None
+        if self.gradient_penalty_weight:
+            scale = loss_scale(gradient_scaler(self._trainer), real.device)
+            penalty = gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
+            loss = loss + self.gradient_penalty_weight * penalty
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), penalty)
+
+    def fixed_noise(self, n: int, dim: int) -> Tensor:
+        """The same `n` latent points at every call: successive pictures show how they move."""
+        return torch.randn(n, dim, generator=torch.Generator(self.device).manual_seed(0), device=self.device)
+
+    def report(self, **terms: Tensor) -> None:
+        """A family's own loss terms (e.g. the cycle loss), logged as train/<name> with the step's
+        losses; the last value of a step is kept."""
+        self.reported_terms.update({f"train/{name}": value.detach() for name, value in terms.items()})
 
     # --- training -------------------------------------------------------------------------------
 
@@ -251,10 +228,9 @@ class AdversarialModel(LightningModule):
             g_loss = self.passes.generator(*minibatches[-1])
             opt_g.step()
         if self.generator_ema is not None:
-            self.update_ema()
+            update_average(self.generator_ema, self.generator, self.global_step, self.ema_decay, self.ema_start)
 
-        schedulers = self.lr_schedulers()  # None, one scheduler, or a list
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+        for scheduler in self.schedulers():
             scheduler.step()
 
         # Lightning writes step values to the loggers every log_every_n_steps steps only; building
@@ -262,7 +238,8 @@ class AdversarialModel(LightningModule):
         # last step's values are kept too: train() returns them.
         if self.global_step % self.trainer.log_every_n_steps != 0 and self.global_step != self.trainer.max_steps:
             return
-        self.check_finite(d_loss=critic.loss, g_loss=g_loss)
+        losses = {"d_loss": critic.loss, "g_loss": g_loss}
+        check_finite(losses, gradient_scaler(self._trainer), self.global_step)
         metrics = {
             "train/d_loss": critic.loss,
             "train/g_loss": g_loss,
@@ -274,15 +251,6 @@ class AdversarialModel(LightningModule):
         if critic.penalty is not None:
             metrics["train/gp"] = critic.penalty
         self.log_dict(metrics | self.reported_terms)
-
-    # --- validation ------------------------------------------------------------------------------
-
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int = 0) -> ValidationOutputs:
-        """The family's `validation_outputs`, computed at full precision whatever the training
-        precision (README, "Mixed precision"), so that the metrics and plots see what `eval.py` sees."""
-        with torch.autocast(self.device.type, enabled=False):
-            outputs = self.validation_outputs(batch, batch_idx)
-        return {name: value.float() if value.is_floating_point() else value for name, value in outputs.items()}
 
     def critic_backward(self, *real: Tensor) -> CriticTerms:
         """One critic update's loss, and its gradients in the discriminator's `.grad`."""
@@ -298,11 +266,28 @@ class AdversarialModel(LightningModule):
         self.manual_backward(g_loss)
         return g_loss
 
+    def critic_optimizer_step(self, optimizer: Any) -> None:
+        # Lightning counts every LightningOptimizer.step() as a global step, but global_step is
+        # meant to count generator updates; the strategy call still applies precision plugins.
+        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None)
+        self.critic_updates += 1
+
     def on_train_start(self) -> None:
-        self.apply_optimizer_settings()
+        optimizers = self.optimizers(use_pl_optimizer=False)
+        for role, optimizer, make in zip(
+            ("optimizer_g", "optimizer_d"), optimizers, (self.optimizer_g, self.optimizer_d)
+        ):
+            apply_settings(role, optimizer, make, self.schedulers())
         if not self.cuda_graphs:
             return
-        obstacle = self.cuda_graph_obstacle()
+        obstacle = graph_obstacle(
+            type(self).__name__,
+            self.cuda_graph_safe,
+            self.compile_nets,
+            self.trainer.precision,
+            self.trainer.world_size,
+            self.device,
+        )
         if obstacle:
             rank_zero_info(f"model.cuda_graphs: {obstacle}; training without CUDA graphs.")
             return
@@ -311,106 +296,33 @@ class AdversarialModel(LightningModule):
             CapturedCall(self.critic_backward, generators), CapturedCall(self.generator_backward, generators)
         )
 
-    def cuda_graph_obstacle(self) -> str | None:
-        """Why this run cannot replay its passes from CUDA graphs, if it cannot."""
-        if not self.cuda_graph_safe:
-            return f"{type(self).__name__}'s training passes keep state on the host, which a graph cannot replay"
-        if self.compile_nets:
-            return "model.compile and model.cuda_graphs are two ways to the same end; choose one"
-        if self.trainer.precision != "32-true":
-            return f"graphs are recorded at 32-bit precision only, and this run uses {self.trainer.precision}"
-        if self.trainer.world_size > 1:
-            return "the gradient all-reduce of distributed training is not recorded in a graph"
-        if self.device.type != "cuda":
-            return f"CUDA graphs need a CUDA device, and this run trains on {self.device.type}"
-        return None
+    # --- validation ------------------------------------------------------------------------------
 
-    def report(self, **terms: Tensor) -> None:
-        """A family's own loss terms (e.g. the cycle loss), logged as train/<name> with the step's
-        losses; the last value of a step is kept."""
-        self.reported_terms.update({f"train/{name}": value.detach() for name, value in terms.items()})
+    def on_validation_epoch_start(self) -> None:
+        world = self.trainer.world_size if self._trainer else 1
+        self.validation_random = ShardedGenerator(self.seed + 1, self.global_rank, world, self.device)
 
-    def gradient_scaler(self) -> torch.amp.GradScaler | None:
-        """The loss scaler of fp16 mixed precision; None under any other precision."""
-        precision = self.trainer.precision_plugin if self._trainer else None
-        scaler = precision.scaler if isinstance(precision, MixedPrecision) else None
-        return scaler if scaler is not None and scaler.is_enabled() else None
-
-    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-        """The gradient penalty between `real` and `fake` (mixing weights from `self.random`),
-        with the gradient scaler's scale under fp16 mixed precision."""
-        scaler = self.gradient_scaler()
-        # the scale stays a device tensor: reading it as a number (get_scale) waits for the device
-        scale = scaler.scale(torch.ones((), device=real.device)) if scaler is not None else None
-        return gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
-
-    def check_finite(self, **losses: Tensor) -> None:
-        """Called every `log_every_n_steps` steps only: each call waits for the device. Under fp16
-        a non-finite loss is how the gradient scaler learns that its scale is too large: it skips
-        that update and halves the scale. Only once the scale has fallen below 1 has every update
-        for a while been skipped, and the run has diverged."""
-        bad = {name: value.item() for name, value in losses.items() if not torch.isfinite(value)}
-        scaler = self.gradient_scaler()
-        if bad and (scaler is None or scaler.get_scale() < 1.0):
-            raise TrainingDiverged(
-                f"Training diverged: {bad} at generator step {self.global_step}; the checkpoints saved so far are "
-                "kept. Lower the learning rate or check the loss/penalty settings."
-            )
-
-    def critic_optimizer_step(self, optimizer: Any) -> None:
-        # Lightning counts every LightningOptimizer.step() as a global step, but global_step is
-        # meant to count generator updates; the strategy call still applies precision plugins.
-        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None)
-        self.critic_updates += 1
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int = 0) -> ValidationOutputs:
+        """The family's `validation_outputs`, computed at full precision whatever the training
+        precision (README, "Mixed precision"), so that the metrics and plots see what `eval.py` sees."""
+        with torch.autocast(self.device.type, enabled=False):
+            outputs = self.validation_outputs(batch, batch_idx)
+        return {name: value.float() if value.is_floating_point() else value for name, value in outputs.items()}
 
     # --- optimisers and checkpoints -------------------------------------------------------------
 
     def configure_optimizers(self) -> Any:
         optimizers = [
-            self.make_optimizer(self.optimizer_g, self.generator.parameters()),
-            self.make_optimizer(self.optimizer_d, self.discriminator.parameters()),
+            make_optimizer(self.optimizer_g, self.generator.parameters(), self.device),
+            make_optimizer(self.optimizer_d, self.discriminator.parameters(), self.device),
         ]
         schedulers = [make(opt) for make, opt in zip((self.scheduler_g, self.scheduler_d), optimizers) if make]
         return optimizers, schedulers
 
-    def make_optimizer(self, make: Callable[..., Optimizer], parameters: Iterator[nn.Parameter]) -> Optimizer:
-        """On a GPU, torch's Adam, AdamW and SGD update all tensors in one fused kernel; elsewhere
-        they, and RMSprop, use their multi-tensor implementation, whose numbers on the CPU are those
-        of the default loop over tensors. A config that sets `fused` or `foreach` is obeyed."""
-        if not isinstance(make, functools.partial) or {"fused", "foreach"} & make.keywords.keys():
-            return make(parameters)
-        if make.func in FUSED_OPTIMIZERS and self.device.type == "cuda":
-            return make(parameters, fused=True)
-        if make.func in FOREACH_OPTIMIZERS:
-            return make(parameters, foreach=True)
-        return make(parameters)
-
-    def apply_optimizer_settings(self) -> None:
-        """A run resumed with other optimiser settings (`allow_resume_changes`) trains with them,
-        where the restored optimiser state would keep the checkpoint's. A new learning rate keeps
-        the schedule's progress: it replaces the base rate that a scheduler scales."""
+    def schedulers(self) -> list[Any]:
+        """The learning-rate schedulers, as a list (Lightning gives None, one, or a list)."""
         schedulers = self.lr_schedulers()
-        schedulers = schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
-        optimizers = self.optimizers(use_pl_optimizer=False)
-        for role, optimizer, make in zip(
-            ("optimizer_g", "optimizer_d"), optimizers, (self.optimizer_g, self.optimizer_d)
-        ):
-            settings = make.keywords if isinstance(make, functools.partial) else {}
-            for group in optimizer.param_groups:
-                for key, value in settings.items():
-                    value = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
-                    if key == "lr" and group.get("initial_lr", group["lr"]) != value:
-                        base = group.get("initial_lr", group["lr"])
-                        rank_zero_info(f"model.{role}.lr: {base:g} in the checkpoint, {value:g} from now on.")
-                        group["lr"] = value if group["lr"] == base else group["lr"] * value / base
-                        if "initial_lr" in group:
-                            group["initial_lr"] = value
-                    elif key != "lr" and key in group and group[key] != value:
-                        rank_zero_info(f"model.{role}.{key}: {group[key]} in the checkpoint, {value} from now on.")
-                        group[key] = value
-            for scheduler in schedulers:
-                if scheduler.optimizer is optimizer:
-                    scheduler.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        return schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         bad = [name for name, p in self.named_parameters() if not torch.isfinite(p).all()]
@@ -429,9 +341,3 @@ class AdversarialModel(LightningModule):
         state = checkpoint["litgan"]
         self.critic_updates = state["critic_updates"]
         self._random, self._random_state = None, state["random"]
-
-
-def nets(module: nn.Module) -> list[nn.Module]:
-    """The nets a generator or discriminator slot holds: itself, or each entry of a ModuleDict
-    (CycleGAN's two directions, BiGAN's decoder and encoder)."""
-    return list(module.values()) if isinstance(module, nn.ModuleDict) else [module]

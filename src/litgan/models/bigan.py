@@ -2,17 +2,15 @@
 generator G: z -> x against a discriminator of pairs, which tells (x, E(x)) from (G(z), z). At the
 optimum E inverts G, so the model can encode as well as sample."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.optim import Optimizer
 
-from litgan.losses import AdversarialLoss
-from litgan.models.base import AdversarialModel, Capability, CriticTerms, ValidationOutputs
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
 from litgan.nets.bigan import JointDiscriminator
-from litgan.utils.random import ShardedGenerator
 
 
 class BiGAN(AdversarialModel):
@@ -24,17 +22,10 @@ class BiGAN(AdversarialModel):
     cuda_graph_safe = True
 
     def __init__(
-        self,
-        generator: Callable[..., nn.Module],
-        discriminator: Callable[..., nn.Module],
-        loss: AdversarialLoss,
-        optimizer_g: Callable[..., Optimizer],
-        optimizer_d: Callable[..., Optimizer],
-        data_shape: Sequence[int],
-        **training: Any,
+        self, generator: NetFactory, discriminator: NetFactory, data_shape: Sequence[int], **training: Any
     ) -> None:
-        """`training`: the keyword arguments of `AdversarialModel` (n_critic, penalties, schedulers, seed)."""
-        super().__init__(loss, optimizer_g, optimizer_d, **training)
+        """`training`: the keyword arguments of `AdversarialModel` (loss, optimisers, n_critic, penalties, seed)."""
+        super().__init__(**training)
         decoder = generator(data_shape=data_shape)
         self.latent_dim: int = decoder.latent_dim
         encoder = discriminator(data_shape=data_shape, outputs=self.latent_dim)
@@ -42,9 +33,6 @@ class BiGAN(AdversarialModel):
             nn.ModuleDict({"decoder": decoder, "encoder": encoder}),
             JointDiscriminator(discriminator, data_shape, self.latent_dim),
         )
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.sampler["decoder"](z)
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.sampler["decoder"](z)
@@ -61,14 +49,10 @@ class BiGAN(AdversarialModel):
 
     def critic_loss(self, real: Tensor, *labels: Tensor) -> CriticTerms:
         x, code, fake, z = self.pairs(real)
-        real_scores, fake_scores = self.discriminator(x, code), self.discriminator(fake, z)
-        loss = self.loss.discriminator(real_scores, fake_scores)
-        gp = None
-        if self.gradient_penalty_weight:  # on the joint input: pairs mixed as one flat vector each
-            real_pairs, fake_pairs = torch.cat([x.flatten(1), code], 1), torch.cat([fake.flatten(1), z], 1)
-            gp = self.penalty(self.discriminator.forward_flat, real_pairs, fake_pairs)
-            loss = loss + self.gradient_penalty_weight * gp
-        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
+        # the penalty mixes the joint inputs: each pair as one flat vector
+        real_pairs, fake_pairs = torch.cat([x.flatten(1), code], 1), torch.cat([fake.flatten(1), z], 1)
+        D = self.discriminator.forward_flat
+        return self.critic_terms(D(real_pairs), D(fake_pairs), D, real_pairs, fake_pairs)
 
     def generator_loss(self, real: Tensor, *labels: Tensor) -> Tensor:
         x, code, fake, z = self.pairs(real)
@@ -83,14 +67,9 @@ class BiGAN(AdversarialModel):
             "latent_error": (self.encode(self.sample(z)) - z).abs().mean(1),
         }
 
-    def on_validation_epoch_start(self) -> None:
-        self._val_random = ShardedGenerator(self.seed + 1, self.global_rank, self.trainer.world_size, self.device)
-
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         real = batch[0]
-        if batch_idx == 0:
-            self._grid_images = real
-        z = self._val_random.randn(len(real), self.latent_dim)
+        z = self.validation_random.randn(len(real), self.latent_dim)
         for name, errors in self.reconstruction_errors(real, z).items():
             self.log(f"val/{name}", errors.mean(), batch_size=len(real), sync_dist=True)
         outputs: ValidationOutputs = {"real": real, "source": real, "reconstructed": self.sample(self.encode(real))}
@@ -99,9 +78,8 @@ class BiGAN(AdversarialModel):
         return outputs
 
     @torch.no_grad()
-    def sample_grid(self, columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
         """Row 0: validation images x; row 1: G(E(x)); the other rows: samples from fixed noise."""
-        x = self._grid_images[:columns]
-        rng = torch.Generator(self.device).manual_seed(0)
-        z = torch.randn(columns * (columns - 2), self.latent_dim, generator=rng, device=self.device)
+        x = batch[0][:columns]
+        z = self.fixed_noise(columns * (columns - 2), self.latent_dim)
         return torch.cat([x, self.sample(self.encode(x)), self.sample(z)])

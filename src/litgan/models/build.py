@@ -10,7 +10,8 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.data.base import GANDataModule, TrainingData
-from litgan.models.base import AdversarialModel, Capability
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability
 from litgan.nets.roles import Discriminator, Generator
 from litgan.utils.checkpoints import read_checkpoint, run_config
 from litgan.utils.errors import ConfigError

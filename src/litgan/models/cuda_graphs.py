@@ -71,3 +71,20 @@ class CapturedCall(Generic[Outputs]):
             self.graph.register_generator_state(generator)
         with torch.cuda.graph(self.graph):
             self.static_outputs = self.function(*self.static_inputs)
+
+
+def graph_obstacle(
+    model_name: str, graph_safe: bool, compiled: bool, precision: str, world_size: int, device: torch.device
+) -> str | None:
+    """Why a run cannot replay its training passes from CUDA graphs, if it cannot."""
+    if not graph_safe:
+        return f"{model_name}'s training passes keep state on the host, which a graph cannot replay"
+    if compiled:
+        return "model.compile and model.cuda_graphs are two ways to the same end; choose one"
+    if precision != "32-true":
+        return f"graphs are recorded at 32-bit precision only, and this run uses {precision}"
+    if world_size > 1:
+        return "the gradient all-reduce of distributed training is not recorded in a graph"
+    if device.type != "cuda":
+        return f"CUDA graphs need a CUDA device, and this run trains on {device.type}"
+    return None

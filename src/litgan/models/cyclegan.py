@@ -2,15 +2,16 @@
 least-squares adversarial loss, cycle consistency (lambda 10) and identity (0.5 lambda) L1 terms,
 discriminators trained on a history of 50 generated images."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from litgan.losses import AdversarialLoss
-from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
+from litgan.data.base import TrainingData
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
 from litgan.models.image_pool import ImagePool
 from litgan.nets.roles import GeneratorInput
 
@@ -25,11 +26,8 @@ class CycleGAN(AdversarialModel):
 
     def __init__(
         self,
-        generator: Callable[..., nn.Module],
-        discriminator: Callable[..., nn.Module],
-        loss: AdversarialLoss,
-        optimizer_g: Callable[..., Any],
-        optimizer_d: Callable[..., Any],
+        generator: NetFactory,
+        discriminator: NetFactory,
         data_shape: Sequence[int],
         cycle_weight: float = 10.0,
         identity_weight: float = 0.5,
@@ -37,8 +35,8 @@ class CycleGAN(AdversarialModel):
         pool_size: int = 50,
         **training: Any,
     ) -> None:
-        """`training`: the keyword arguments of `AdversarialModel` (schedulers, seed, ...)."""
-        super().__init__(loss, optimizer_g, optimizer_d, **training)
+        """`training`: the keyword arguments of `AdversarialModel` (loss, optimisers, schedulers, seed, ...)."""
+        super().__init__(**training)
         self.set_nets(
             nn.ModuleDict({"a_to_b": generator(data_shape=data_shape), "b_to_a": generator(data_shape=data_shape)}),
             nn.ModuleDict({"a": discriminator(data_shape=data_shape), "b": discriminator(data_shape=data_shape)}),
@@ -78,16 +76,14 @@ class CycleGAN(AdversarialModel):
 
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         a, b = batch[0], batch[1]
-        if batch_idx == 0:
-            self._grid_images = (a, b)
         fake_b = self.sampler["a_to_b"](a)
         rec_a = self.sampler["b_to_a"](fake_b)
         return {"real": b, "fake": fake_b, "source": a, "reconstructed": rec_a}
 
     @torch.no_grad()
-    def sample_grid(self, columns: int) -> Tensor:
-        """Rows: A, G(A), F(G(A)), B, F(B), G(F(B)) for the first validation images of each domain."""
-        a, b = (images[:columns] for images in self._grid_images)
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+        """Rows: A, G(A), F(G(A)), B, F(B), G(F(B)) for the batch's first images of each domain."""
+        a, b = batch[0][:columns], batch[1][:columns]
         a_to_b, b_to_a = self.sampler["a_to_b"], self.sampler["b_to_a"]
         fake_b, fake_a = a_to_b(a), b_to_a(b)
         return torch.cat([a, fake_b, b_to_a(fake_b), b, fake_a, a_to_b(fake_a)])

@@ -3,15 +3,16 @@ labels c, one discriminator with a real/fake head D_src and a domain classifier 
 adversarial loss, domain classification (lambda_cls 1) and reconstruction G(G(x, c), c') ~ x
 (lambda_rec 10). Optionally CycleGAN's identity term G(x, c_x) ~ x (off in the paper)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn import functional as F
 
-from litgan.losses import AdversarialLoss
-from litgan.models.base import AdversarialModel, Capability, CriticTerms, TrainingData, ValidationOutputs
+from litgan.data.base import TrainingData
+from litgan.models.base import AdversarialModel
+from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
 from litgan.nets.roles import GeneratorInput
 
 
@@ -32,11 +33,8 @@ class StarGAN(AdversarialModel):
 
     def __init__(
         self,
-        generator: Callable[..., nn.Module],
-        discriminator: Callable[..., nn.Module],
-        loss: AdversarialLoss,
-        optimizer_g: Callable[..., Any],
-        optimizer_d: Callable[..., Any],
+        generator: NetFactory,
+        discriminator: NetFactory,
         data_shape: Sequence[int],
         domain_groups: Sequence[int],
         n_critic: int = 5,
@@ -46,15 +44,8 @@ class StarGAN(AdversarialModel):
         identity_weight: float = 0.0,
         **training: Any,
     ) -> None:
-        """`training`: the other keyword arguments of `AdversarialModel` (schedulers, seed, ...)."""
-        super().__init__(
-            loss,
-            optimizer_g,
-            optimizer_d,
-            n_critic=n_critic,
-            gradient_penalty_weight=gradient_penalty_weight,
-            **training,
-        )
+        """`training`: the other keyword arguments of `AdversarialModel` (loss, optimisers, schedulers, seed, ...)."""
+        super().__init__(n_critic=n_critic, gradient_penalty_weight=gradient_penalty_weight, **training)
         self.domain_groups = list(domain_groups)
         self.num_domains = sum(self.domain_groups)
         self.set_nets(
@@ -100,15 +91,10 @@ class StarGAN(AdversarialModel):
     def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> CriticTerms:
         fake = self.generator(real, self.random_targets(len(real)))
         (real_scores, real_logits), (fake_scores, _) = self.discriminator(real), self.discriminator(fake)
-        gp = self.penalty(lambda x: self.discriminator(x)[0], real, fake)
+        adversarial = self.critic_terms(real_scores, fake_scores, lambda x: self.discriminator(x)[0], real, fake)
         classification = classification_loss(real_logits, labels)
-        loss = (
-            self.loss.discriminator(real_scores, fake_scores)
-            + self.gradient_penalty_weight * gp
-            + self.classification_weight * classification
-        )
         self.report(d_classification=classification)
-        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), gp)
+        return adversarial._replace(loss=adversarial.loss + self.classification_weight * classification)
 
     def generator_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> Tensor:
         target = self.random_targets(len(real))
@@ -133,8 +119,6 @@ class StarGAN(AdversarialModel):
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         """Each image gets one of the single edits in turn; its translation is then mapped back."""
         images, labels = batch[0], batch[1]
-        if batch_idx == 0:
-            self._grid_images = (images, labels)
         edits = torch.stack(self.single_edits(labels))  # (edits, n, domains)
         rows = torch.arange(len(images), device=images.device)
         target = edits[rows % len(edits), rows]
@@ -143,7 +127,7 @@ class StarGAN(AdversarialModel):
         return {"real": images, "fake": translated, "source": images, "target": target, "reconstructed": reconstructed}
 
     @torch.no_grad()
-    def sample_grid(self, columns: int) -> Tensor:
-        """Row 0: the first validation images; then one row per single edit (each domain)."""
-        images, labels = (tensor[:columns] for tensor in self._grid_images)
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+        """Row 0: the batch's first images; then one row per single edit (each domain)."""
+        images, labels = batch[0][:columns], batch[1][:columns]
         return torch.cat([images, *(self.sampler(images, target) for target in self.single_edits(labels))])
