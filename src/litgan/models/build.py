@@ -20,8 +20,9 @@ CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
 
 
 def group_options(group: str, accepts: Callable[[dict[str, Any]], bool]) -> str:
-    """The configs of a group (configs/<group>/) whose contents `accepts`, as `group=a, b`."""
-    paths = sorted(CONFIG_DIR.glob(f"{group}/*.yaml"))
+    """The configs of a group (configs/<group>/) whose contents `accepts`, as `group=a, b`; the
+    blocks that others start from (`_shared`) are not choices."""
+    paths = sorted(path for path in CONFIG_DIR.glob(f"{group}/*.yaml") if not path.stem.startswith("_"))
     return f"{group}=" + ", ".join(path.stem for path in paths if accepts(yaml.safe_load(path.read_text()) or {}))
 
 
@@ -77,6 +78,9 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
     """The model for this data: nets are built for the dataset's sample shape (and classes or
     domain labels, for the families that declare they use them); a model and data that do not
     fit each other are refused."""
+    if "_target_" not in cfg.model:  # model=_shared, the block the presets start from
+        models = group_options("model", lambda config: True)
+        raise ConfigError(f"The chosen model config names no model class: choose a model preset, {models}.")
     model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
     if not datamodule.provides(model_class.trains_on):
         fitting = data_options(lambda data: data.provides(model_class.trains_on))
