@@ -5,9 +5,6 @@ from omegaconf import DictConfig
 
 from litgan.train import train
 from litgan.utils.errors import reported
-from litgan.utils.resolvers import register_resolvers
-
-register_resolvers()  # before Hydra composes: the run folder name uses them
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")

@@ -77,14 +77,14 @@ def test_the_round_trip_accuracy_is_the_classifiers_own_for_a_perfect_inverse_an
     evaluator = ImageMetricEvaluator("domain", batch_size=100, cache_dir=str(digits_classifier))
     assert evaluator.prepare(digits)
     classifier, held_out_accuracy = load_or_train(digits, digits_classifier)
-    perfect = evaluator.round_trip(RoundTrip(lambda x: x), digits)["val/reconstruction_class_accuracy"]
+    perfect = evaluator.round_trip(RoundTrip(lambda x: x), digits)["reconstruction_class_accuracy"]
     assert perfect == pytest.approx(held_out_accuracy)
 
     images, labels = digits.split_tensors("val")[:2]
     one_digit = classifier(images[:1])[1].argmax()
     constant = evaluator.round_trip(RoundTrip(lambda x: images[:1].expand_as(x)), digits)
-    assert constant["val/reconstruction_class_accuracy"] == pytest.approx((labels == one_digit).float().mean().item())
-    assert constant["val/reconstruction_class_accuracy"] < 0.15  # one digit of ten
+    assert constant["reconstruction_class_accuracy"] == pytest.approx((labels == one_digit).float().mean().item())
+    assert constant["reconstruction_class_accuracy"] < 0.15  # one digit of ten
 
 
 def test_with_the_digit_classifier_bigan_logs_and_eval_reports_the_round_trip_accuracy(

@@ -1,9 +1,11 @@
 """Conditional GAN: the conditioning maths, the loss by hand, class-row sample grids."""
 
+import pytest
 import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from litgan.evaluate import evaluate
 from litgan.models.build import build_model
 from litgan.nets import (
     ConditionalDiscriminator,
@@ -12,8 +14,9 @@ from litgan.nets import (
     MLPDiscriminator,
     MLPGenerator,
 )
+from litgan.train import train
 from litgan.utils.random import ShardedGenerator
-from tests.conftest import tiny_overrides
+from tests.conftest import compose_train_config, tiny_overrides
 
 
 def test_conditional_discriminator_sees_the_one_hot_class_beside_the_sample():
@@ -73,3 +76,19 @@ def test_sample_grid_has_one_row_per_class(compose_config):
     assert grid.shape == (40, 1, 32, 32)
     assert seen["labels"].tolist() == [c for c in range(10) for _ in range(4)]
     assert torch.equal(seen["z"][:4], seen["z"][4:8])  # the same noise in every row
+
+
+def test_eval_measures_a_cgan_checkpoint_as_its_last_validation_did(compose_config, digits_classifier, tmp_path):
+    """One measuring path: eval.py with the training metrics' sample count, seed and batch size
+    draws the same samples for the same classes and reports the same values."""
+    domain = ["metrics=domain", f"paths.cache_dir={digits_classifier}", "metrics.num_samples=100"]
+    overrides = ["model=cgan", "data=digits", *tiny_overrides("dcgan", steps=4), *domain, "metrics.batch_size=50"]
+    metrics = train(compose_config(overrides))
+    eval_overrides = [f"ckpt_path={metrics['last_model_path']}", "num_samples=100", "batch_size=50", "seed=42"]
+    eval_cfg = compose_train_config(
+        [*eval_overrides, "metrics=domain", f"paths.cache_dir={digits_classifier}"], tmp_path / "eval", "eval"
+    )
+    report = evaluate(eval_cfg)
+    for name in ("val/class_accuracy", "val/fid_domain"):
+        assert report["metrics"][name] == pytest.approx(metrics[name]), name
+    assert 0 <= report["metrics"]["val/class_accuracy"] <= 1

@@ -327,9 +327,12 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, dig
 
 
 def test_best_so_far_follows_the_direction_of_each_metric():
-    from litgan.metrics.directions import metric_directions
+    from litgan.metrics.names import metric_mode
 
     lower = ["val/fid", "val/fid_domain", "val/kid", "val/reverse_kl", "val/cycle_error", "val/fid_best"]
     higher = ["val/is", "val/precision", "val/recall", "val/class_accuracy", "val/modes", "val/hq_fraction"]
     higher += ["val/translation_success", "val/content_preserved", "val/accuracy_shape", "val/modes_best"]
-    assert metric_directions(lower + higher) == {**dict.fromkeys(lower, "min"), **dict.fromkeys(higher, "max")}
+    assert {name: metric_mode(name) for name in lower + higher} == dict.fromkeys(lower, "min") | dict.fromkeys(
+        higher, "max"
+    )
+    assert metric_mode(None) == "min"

@@ -13,7 +13,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from litgan.utils.resolvers import register_resolvers, unique_dir
+from litgan.utils.resolvers import unique_dir
 from tests.conftest import CONFIG_DIR, tiny_overrides
 from tests.wandb_runs import offline_runs
 
@@ -106,7 +106,6 @@ def test_submitit_runs_a_sweep_with_a_folder_checkpoint_and_wandb_run_per_job(tm
 
 
 def compose_with_hydra(overrides: list[str]):
-    register_resolvers()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         return compose("train", overrides=overrides, return_hydra_config=True)

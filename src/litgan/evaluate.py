@@ -6,7 +6,6 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,20 @@ import hydra
 import torch
 from lightning import LightningDataModule, LightningModule
 from omegaconf import DictConfig, OmegaConf
+from torch import Tensor
 
 from litgan.data.base import GANDataModule
 from litgan.data.vision import ImageFolderDataset, list_images, refuse_unreadable_images
 from litgan.metrics import ModeCoverage
-from litgan.metrics.evaluator import ImageMetricEvaluator
+from litgan.metrics.evaluator import ImageMetricEvaluator, seeded_samples
 from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
+from litgan.metrics.mode_coverage import NUM_STD
+from litgan.metrics.names import logged_names
 from litgan.metrics.translation import TranslationJudge
 from litgan.models.base import AdversarialModel
 from litgan.models.build import load_model
 from litgan.models.contract import Capability
-from litgan.plots import image_grid, scatter_plot
+from litgan.plots import image_grid, scatter_plot, shows_points
 from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
 from litgan.utils.errors import ConfigError, reason_logged
@@ -36,15 +38,13 @@ log = logging.getLogger(__name__)
 
 @torch.no_grad()
 def generate(
-    model: LightningModule, num_samples: int, batch_size: int, seed: int, device: torch.device
-) -> torch.Tensor:
-    """`num_samples` samples from seeded noise (all classes in turn for conditional models)."""
-    rng = torch.Generator(device).manual_seed(seed)
-    chunks = []
-    for start in tracked(range(0, num_samples, batch_size), "Generating", long_from=20):
-        n = min(batch_size, num_samples - start)
-        chunks.append(model.sample(torch.randn(n, model.latent_dim, generator=rng, device=device)).cpu())
-    return torch.cat(chunks)
+    model: AdversarialModel, num_samples: int, batch_size: int, seed: int
+) -> list[tuple[Tensor, Tensor | None]]:
+    """`num_samples` samples, in batches with their classes: those the training metrics would draw
+    with this seed (`seeded_samples`)."""
+    batches = seeded_samples(model, num_samples, batch_size, seed)
+    total = math.ceil(num_samples / batch_size)
+    return list(tracked(batches, "Generating", long_from=20, total=total))
 
 
 def refuse_oversized(num_samples: int, sample_shape: tuple[int, ...], output_dir: Path) -> None:
@@ -71,26 +71,14 @@ def folder_images(images_dir: str, datamodule: LightningDataModule) -> ImageFold
     return ImageFolderDataset(files, channels, size)
 
 
-def image_metrics(
-    metrics_cfg: DictConfig,
-    datamodule: LightningDataModule,
-    fake_batches: Iterable[torch.Tensor],
-    num_fake: int,
-    device: torch.device,
-    model: AdversarialModel | None = None,
-) -> tuple[dict, dict]:
-    """The training-time metrics' protocol, applied once to the `num_fake` images of
-    `fake_batches` (and to the round trip of `model`, where it encodes)."""
-    metrics = ImageMetricEvaluator(**{key: value for key, value in metrics_cfg.items() if key != "_target_"})
-    if not metrics.prepare(datamodule):  # on_missing_weights=skip
-        return {}, {}
-    metrics.to(device)
-    real = metrics.reference_features(datamodule, device).to(device)
-    radii = metrics.reference_radii(datamodule, real)
-    values = metrics.score(real, (batch.to(device) for batch in fake_batches), radii)
-    if model is not None:
-        values |= metrics.round_trip(model, datamodule)
-    return values, metrics.protocol(len(real), num_fake)
+def prepared_metrics(
+    metrics_cfg: DictConfig, datamodule: GANDataModule, **settings: Any
+) -> ImageMetricEvaluator | None:
+    """The training-time metrics' evaluator with eval.py's `settings`; None where the Inception
+    weights are missing and `on_missing_weights=skip`."""
+    options = {key: value for key, value in metrics_cfg.items() if key != "_target_"}
+    metrics = ImageMetricEvaluator(**(options | settings))
+    return metrics if metrics.prepare(datamodule) else None
 
 
 @torch.no_grad()
@@ -118,7 +106,7 @@ def evaluate_translation(
         outputs = model.validation_step(batch, index)
         if judge is not None:
             judge.update(*datamodule.expected_attributes(batch, outputs), outputs)
-    metrics = {f"val/{name}": value.item() for name, value in judge.compute().items()} if judge else {}
+    metrics = logged_names({name: value.item() for name, value in judge.compute().items()}) if judge else {}
     image_grid(model.sample_grid(first_batch, cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
     report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=metrics)
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
@@ -139,7 +127,6 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError("ckpt_path= and images_dir= each name what to evaluate: give one of them.")
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    model: AdversarialModel | None = None  # images from a folder have no model
     if cfg.get("images_dir"):
         if cfg.get("data") is None:
             raise ConfigError("images_dir needs a dataset to compare against: add data=<name> (e.g. data=digits).")
@@ -151,56 +138,57 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
             )
         refuse_what_metrics_cannot_score(None, datamodule)
         return measure_folder(cfg, datamodule, output_dir, device)
-    else:
-        if not cfg.get("ckpt_path"):
-            raise ConfigError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
-        model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
-        if cfg.get("metrics"):
-            refuse_what_metrics_cannot_score(model, datamodule)
-        given_data = cfg.get("data") is not None  # data= is for images_dir; a checkpoint knows its own
-        data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",)) if given_data else []
-        if data_changes:
-            raise ConfigError(
-                f"{cfg.ckpt_path} was trained on other data ({'; '.join(map(str, data_changes))}), and eval.py measures a "
-                "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
-            )
-        model.to(device)
-        model.sample_from_ema = cfg.ema
-        report = {
-            "checkpoint": str(Path(cfg.ckpt_path).resolve()),
-            "generator_step": checkpoint["global_step"],
-            "generator": "ema" if model.generator_ema is not None and cfg.ema else "trained",
-            "model": train_cfg.model._target_,
-            "data": OmegaConf.to_container(train_cfg.data, resolve=True),
-            "seed": cfg.seed,
-        }
-        if Capability.TRANSLATE in model.capabilities:
-            return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
-        refuse_oversized(cfg.num_samples, tuple(datamodule.data_shape), output_dir)
-        fake = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed, device)
-        atomic_save(fake, output_dir / "samples.pt")
-    report.update(num_samples=len(fake), metrics={})
-
+    if not cfg.get("ckpt_path"):
+        raise ConfigError("Say what to evaluate: ckpt_path=<checkpoint> or images_dir=<folder> data=<dataset>.")
+    model, datamodule, train_cfg, checkpoint = load_model(cfg.ckpt_path)
+    if cfg.get("metrics"):
+        refuse_what_metrics_cannot_score(model, datamodule)
+    given_data = cfg.get("data") is not None  # data= is for images_dir; a checkpoint knows its own
+    data_changes = config_changes(OmegaConf.to_container(train_cfg), cfg, groups=("data",)) if given_data else []
+    if data_changes:
+        raise ConfigError(
+            f"{cfg.ckpt_path} was trained on other data ({'; '.join(map(str, data_changes))}), and eval.py measures a "
+            "checkpoint on the data it was trained on: leave out data= (it is for images_dir=)."
+        )
+    model.to(device)
+    model.sample_from_ema = cfg.ema
+    report = {
+        "checkpoint": str(Path(cfg.ckpt_path).resolve()),
+        "generator_step": checkpoint["global_step"],
+        "generator": "ema" if model.generator_ema is not None and cfg.ema else "trained",
+        "model": train_cfg.model._target_,
+        "data": OmegaConf.to_container(train_cfg.data, resolve=True),
+        "seed": cfg.seed,
+    }
+    if Capability.TRANSLATE in model.capabilities:
+        return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
+    refuse_oversized(cfg.num_samples, tuple(datamodule.data_shape), output_dir)
+    samples = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed)
+    fake = torch.cat([images.cpu() for images, _ in samples])
+    atomic_save(fake, output_dir / "samples.pt")
+    report["num_samples"] = len(fake)
     picture = output_dir / "samples.png"
-    if fake.dim() == 2 and fake.shape[1] == 2:
+    if shows_points(datamodule.data_shape):
         datamodule.setup("validate")
-        scatter_plot(datamodule.val_tensors[0], fake[:2500], picture, title=f"{len(fake)} samples")
+        shown = fake[:2500]  # more hide the density
+        scatter_plot(datamodule.val_tensors[0], shown, picture, title=f"{len(shown):,} of {len(fake):,} samples")
     else:
         image_grid(fake[: cfg.grid_rows**2], picture, nrow=cfg.grid_rows)
-    modes = datamodule.modes
-    if modes is not None:
-        coverage = ModeCoverage(modes, datamodule.std)
-        coverage.update(fake)
-        report["metrics"] = {f"val/{k}": v.item() for k, v in coverage.compute().items()}
-        report["protocol"] = {"mode_coverage": "high quality = within 3 std of the nearest mode (VEEGAN/PacGAN)"}
-    if cfg.get("metrics"):
-        values, protocol = image_metrics(cfg.metrics, datamodule, fake.split(cfg.batch_size), len(fake), device, model)
-        report["metrics"].update(values)
-        report["protocol"] = {**report.get("protocol", {}), **protocol}
-
-    if model is not None and Capability.ENCODE in model.capabilities:
-        report["metrics"].update(encoding_measures(model, datamodule, cfg, device))
-
+    values, protocol = {}, {}
+    if datamodule.modes is not None:
+        num_std = OmegaConf.select(train_cfg, "callbacks.mode_coverage.num_std", default=NUM_STD)
+        coverage = ModeCoverage(datamodule.modes, datamodule.std, num_std).to(device)
+        coverage.update(fake.to(device))
+        values |= {name: value.item() for name, value in coverage.compute().items()}
+        protocol["mode_coverage"] = f"high quality = within {num_std:g} std of the nearest mode (VEEGAN/PacGAN)"
+    settings = dict(num_samples=len(fake), batch_size=cfg.batch_size, seed=cfg.seed)
+    metrics = prepared_metrics(cfg.metrics, datamodule, **settings) if cfg.get("metrics") else None
+    if metrics is not None:
+        values |= metrics.measure(model, datamodule, samples=samples)
+        protocol |= metrics.protocol(len(metrics.reference), len(fake))
+    if Capability.ENCODE in model.capabilities:
+        values |= encoding_measures(model, datamodule, cfg, device)
+    report.update(metrics=logged_names(values), protocol=protocol)
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
     log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
     return report
@@ -211,18 +199,19 @@ def measure_folder(cfg: DictConfig, datamodule: GANDataModule, output_dir: Path,
     dataset = folder_images(cfg.images_dir, datamodule)
     batches = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size)
     image_grid(next(iter(batches))[0][: cfg.grid_rows**2], output_dir / "samples.png", nrow=cfg.grid_rows)
-    values, protocol = image_metrics(
-        cfg.metrics,
-        datamodule,
-        (batch[0] for batch in tracked(batches, "Scoring", long_from=20)),
-        len(dataset),
-        device,
-    )
+    metrics = prepared_metrics(cfg.metrics, datamodule, batch_size=cfg.batch_size)
+    values, protocol = {}, {}
+    if metrics is not None:
+        metrics.to(device)
+        real = metrics.reference_features(datamodule, device).to(device)
+        images = (batch[0].to(device) for batch in tracked(batches, "Scoring", long_from=20))
+        values = metrics.score(real, images, metrics.reference_radii(datamodule, real))
+        protocol = metrics.protocol(len(real), len(dataset))
     report = {
         "images_dir": str(Path(cfg.images_dir).resolve()),
         "data": OmegaConf.to_container(cfg.data, resolve=True),
         "num_samples": len(dataset),
-        "metrics": values,
+        "metrics": logged_names(values),
         "protocol": protocol,
     }
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
@@ -252,4 +241,4 @@ def encoding_measures(model: LightningModule, datamodule: LightningDataModule, c
     else:
         rows = [t for row in zip(x.split(cfg.grid_rows), reconstructed.split(cfg.grid_rows)) for t in row]
         image_grid(torch.cat(rows), picture, nrow=cfg.grid_rows)
-    return {f"val/{name}": torch.cat(values).mean().item() for name, values in errors.items()}
+    return {name: torch.cat(values).mean().item() for name, values in errors.items()}

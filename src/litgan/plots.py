@@ -13,6 +13,11 @@ from torchvision.utils import make_grid
 from litgan.utils.files import atomic_write
 
 
+def shows_points(data_shape: tuple[int, ...] | list[int]) -> bool:
+    """Whether samples of this shape are drawn as a scatter of 2-D points (else as images)."""
+    return tuple(data_shape) == (2,)
+
+
 def scatter_plot(real: Tensor, fake: Tensor, path: Path, title: str) -> None:
     fig = Figure(figsize=(5, 5), dpi=100)
     ax = fig.subplots()

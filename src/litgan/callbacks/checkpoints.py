@@ -11,6 +11,7 @@ from lightning import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 
+from litgan.metrics.names import has_best
 from litgan.utils.errors import ConfigError, Interrupted
 
 
@@ -82,7 +83,7 @@ class BestCheckpoint(ModelCheckpoint):
 
     def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.monitor is not None and not trainer.sanity_checking and self.monitor not in trainer.callback_metrics:
-            logged = sorted(name for name in trainer.callback_metrics if name.startswith("val/"))
+            logged = sorted(name for name in trainer.callback_metrics if name.startswith("val/") and has_best(name))
             raise ConfigError(
                 f"optimized_metric={self.monitor} is not logged by this run's validation, which logs "
                 f"{', '.join(logged) or 'no val/ metric'}: set optimized_metric to one of them, or to null."

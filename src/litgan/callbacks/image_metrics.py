@@ -5,7 +5,6 @@ from typing import Any
 
 from lightning import Callback, LightningModule, Trainer
 
-from litgan.metrics.directions import metric_directions
 from litgan.metrics.evaluator import ImageMetricEvaluator
 from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
 
@@ -16,12 +15,11 @@ class ImageQualityMetrics(Callback):
     """At every validation (`trainer.val_check_interval` generator steps; the metrics configs
     set it), each process generates its share of `num_samples` images from the same seeded
     noise, the metric states are synchronised, and `val/<metric>` plus `val/<metric>_best` go
-    to every logger. The arguments are the evaluator's."""
+    to every logger (`AdversarialModel.log_validation`). The arguments are the evaluator's."""
 
     def __init__(self, **evaluator: Any) -> None:
         self.evaluator = ImageMetricEvaluator(**evaluator)
         self.active = False
-        self.best: dict[str, float] = {}
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         """Fail now, not after an hour of training: a model without samples, data that are not
@@ -39,16 +37,4 @@ class ImageQualityMetrics(Callback):
         values = self.evaluator.measure(
             pl_module, trainer.datamodule, trainer.global_rank, trainer.world_size, trainer.strategy.barrier
         )
-        directions = metric_directions(values)
-        for name, value in values.items():
-            pl_module.log(name, value)
-            if not name.endswith("_std"):
-                better = min if directions[name] == "min" else max
-                self.best[name] = better(value, self.best.get(name, value))
-                pl_module.log(f"{name}_best", self.best[name])
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.best = state_dict["best"]
+        pl_module.log_validation(values)

@@ -1,21 +1,22 @@
-"""Lightning's learning-rate curves (lr-<optimizer>) for runs that have loggers; a run without
-any (`logger=none`) trains without them instead of refusing to start."""
+"""The learning rate of each optimiser, named by the role of the nets it trains
+(`lr/generator`, `lr/discriminator`), on the steps that log."""
 
 from typing import Any
 
-from lightning import Trainer
-from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning import Callback, LightningModule, Trainer
+
+from litgan.models.base import AdversarialModel
 
 
-class LearningRates(LearningRateMonitor):
-    def on_train_start(self, trainer: Trainer, *args: Any, **kwargs: Any) -> None:
-        if trainer.loggers:
-            super().on_train_start(trainer, *args, **kwargs)
+class LearningRates(Callback):
+    """Lightning's LearningRateMonitor names the curves by optimiser class (`lr-Adam`, `lr-Adam-1`),
+    which cannot tell the generator's from the discriminator's."""
 
-    def on_train_batch_start(self, trainer: Trainer, *args: Any, **kwargs: Any) -> None:
-        if trainer.loggers:
-            super().on_train_batch_start(trainer, *args, **kwargs)
-
-    def on_train_epoch_start(self, trainer: Trainer, *args: Any, **kwargs: Any) -> None:
-        if trainer.loggers:
-            super().on_train_epoch_start(trainer, *args, **kwargs)
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: AdversarialModel | LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if trainer.global_step % trainer.log_every_n_steps != 0 and trainer.global_step != trainer.max_steps:
+            return
+        optimizers = pl_module.optimizers(use_pl_optimizer=False)
+        for role, optimizer in zip(pl_module.optimizer_roles, optimizers):
+            pl_module.log(f"lr/{role}", optimizer.param_groups[0]["lr"])

@@ -13,7 +13,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torch import Tensor
 
-from litgan.plots import image_grid, scatter_plot
+from litgan.plots import image_grid, scatter_plot, shows_points
 
 
 def log_png(trainer: Trainer, key: str, path: Path) -> None:
@@ -40,7 +40,7 @@ class SamplePlots(Callback):
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         # points are scattered from the validation samples; images are drawn by the model itself
-        self.points = tuple(trainer.datamodule.data_shape) == (2,)
+        self.points = shows_points(trainer.datamodule.data_shape)
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._real, self._fake, self._first_batch = [], [], ()

@@ -43,5 +43,4 @@ class TranslationMeasures(Callback):
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.judge is None or trainer.sanity_checking:
             return
-        for name, value in self.judge.compute().items():
-            pl_module.log(f"val/{name}", value)
+        pl_module.log_validation(self.judge.compute())

@@ -5,7 +5,6 @@ import netrc
 import os
 import socket
 from collections.abc import Mapping
-from numbers import Number
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,7 +15,6 @@ from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 
-from litgan.metrics.directions import higher_is_better
 from litgan.utils.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -84,8 +82,9 @@ class WandbLogger(LightningWandbLogger):
       append them again. Values logged without a step (sample images) join the last row.
     - The run is finished when training ends (marked failed when it ends on an error), so
       the next job of a multirun, or the next `train()` in a notebook, opens a run of its own.
-    - The summary holds the last (`val/x`) and the best (`val/x_best`) value of every `val/*`
-      metric, and the path of the best checkpoint.
+    - The summary holds the last value of every series, so the last (`val/x`) and the best
+      (`val/x_best`, logged by the model) value of every `val/*` metric, and the path of the best
+      checkpoint.
     - An id that W&B refuses to resume starts a new run that records the old id in its config.
     """
 
@@ -94,7 +93,6 @@ class WandbLogger(LightningWandbLogger):
         # Lightning always passes `anonymous` (None by default), and every W&B release since the
         # setting stopped working prints a warning for it, whatever its value, in every run
         self._wandb_init.pop("anonymous", None)
-        self._best: dict[str, float] = {}
         self._checkpoints: list[ModelCheckpoint] = []
         self._finished = False
         self._step = 0  # the last step logged
@@ -117,15 +115,6 @@ class WandbLogger(LightningWandbLogger):
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        for name, value in metrics.items():
-            if name.startswith("val/") and isinstance(value, Number) and not name.endswith(("_best", "_std")):
-                better = max if higher_is_better(name) else min
-                if name not in self._best:  # a resumed run's summary (online) holds the best of the parts before
-                    earlier = self.experiment.summary.get(f"{name}_best", value)
-                    self._best[name] = earlier if isinstance(earlier, Number) else value
-                self._best[name] = better(value, self._best[name])
-                # beside the last value, which stays under `name` for W&B Sweeps to read
-                self.experiment.summary[f"{name}_best"] = self._best[name]
         if step is None:  # e.g. images: they join the row of the metrics logged last
             step = self._step
         self._step = max(self._step, step)

@@ -4,15 +4,15 @@ protocol a reader needs to compare the numbers. The training callback
 (`callbacks/image_metrics.py`) and eval.py both use it."""
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal
 
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 from torchmetrics.classification import MulticlassAccuracy
 
-from litgan.metrics.domain_classifier import load_or_train
+from litgan.metrics.domain_classifier import DomainClassifier, load_or_train
 from litgan.metrics.image_quality import ImageQuality
 from litgan.metrics.inception import InceptionFeatures, MissingInceptionWeights, find_inception_weights
 from litgan.metrics.precision_recall import knn_radii
@@ -23,15 +23,31 @@ from litgan.utils.errors import ConfigError
 from litgan.utils.random import ShardedGenerator
 
 
+@torch.no_grad()
+def seeded_samples(
+    model: AdversarialModel, num_samples: int, batch_size: int, seed: int, rank: int = 0, world: int = 1
+) -> Iterator[tuple[Tensor, Tensor | None]]:
+    """This process's share of `num_samples` samples of `model` from the noise of `seed`, in
+    batches, with the classes asked of a conditional model (all in turn; None otherwise): what
+    the metrics measure in training and in eval.py, and what eval.py saves."""
+    conditional = Capability.CONDITION in model.capabilities
+    per_process = math.ceil(num_samples / world)
+    noise = ShardedGenerator(seed, rank, world, model.device).randn(per_process, model.latent_dim)
+    for z in noise.split(batch_size):
+        labels = model.balanced_labels(len(z), model.device) if conditional else None
+        yield model.sample(z, labels), labels
+
+
 class ImageMetricEvaluator:
-    """`feature_extractor`: "inception" (val/fid, val/is, val/kid, val/precision, val/recall, with
-    the standard InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain"
-    (val/fid_domain, with a classifier trained on the dataset itself; with a conditional model
-    also val/class_accuracy, with an encoding model val/reconstruction_class_accuracy)."""
+    """`feature_extractor`: "inception" (fid, is, kid, precision, recall, with the standard
+    InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain" (fid_domain,
+    with a classifier trained on the dataset itself, whose classes also give a conditional model's
+    class_accuracy and an encoding model's reconstruction_class_accuracy). Names are bare: the
+    caller logs them (`litgan.metrics.names.logged_names`)."""
 
     def __init__(
         self,
-        feature_extractor: str = "inception",
+        feature_extractor: Literal["inception", "domain"] = "inception",
         num_samples: int = 10_000,
         num_real_samples: int | None = 50_000,
         real_split: str = "train",
@@ -61,7 +77,7 @@ class ImageMetricEvaluator:
         self.kid_subset_size = kid_subset_size
         self.cache_dir = cache_dir
         self.seed = seed
-        self.extractor: torch.nn.Module | None = None
+        self.extractor: InceptionFeatures | DomainClassifier | None = None
         self.reference: Tensor | None = None
         self.radii: Tensor | None = None
 
@@ -74,7 +90,6 @@ class ImageMetricEvaluator:
             self.extractor_name, self.suffix = f"domain-classifier:{accuracy:.4f}", "_domain"
             self.quality = ImageQuality(
                 self.extractor.num_features,
-                "val/",
                 fid=True,
                 inception_score=False,
                 kid=False,
@@ -90,7 +105,7 @@ class ImageMetricEvaluator:
             return False
         self.extractor = InceptionFeatures(weights)
         self.extractor_name, self.suffix = self.extractor.name, ""
-        self.quality = ImageQuality(2048, "val/", kid_subset_size=self.kid_subset_size, **self.switches)
+        self.quality = ImageQuality(2048, kid_subset_size=self.kid_subset_size, **self.switches)
         return True
 
     def protocol(self, num_real: int, num_fake: int) -> dict[str, Any]:
@@ -101,7 +116,7 @@ class ImageMetricEvaluator:
             "real_split": self.real_split,
             "feature_extractor": self.extractor_name,
         }
-        if self.feature_extractor == "inception":
+        if isinstance(self.extractor, InceptionFeatures):
             protocol["weights_file"] = str(self.extractor.weights_path)
             protocol["weights_sha256"] = self.extractor.sha256
             protocol["resize"] = (
@@ -157,8 +172,9 @@ class ImageMetricEvaluator:
         rank: int = 0,
         world: int = 1,
         barrier: Callable[[], None] = lambda: None,
+        samples: Iterable[tuple[Tensor, Tensor | None]] | None = None,
     ) -> dict[str, float]:
-        """Samples of `model` from the seeded noise (this process's share of it) against the
+        """`samples` of `model` (by default this process's share of `seeded_samples`) against the
         reference features (this process's share), every metric state synchronised."""
         device = model.device
         self.to(device)
@@ -169,45 +185,42 @@ class ImageMetricEvaluator:
             # precision/recall gathers the processes' shares in rank order; the radii follow that order
             order = torch.cat([torch.arange(len(features))[r::world] for r in range(world)])
             self.radii = radii[order].to(device) if radii is not None else None
-        real = self.reference
-        per_process = math.ceil(self.num_samples / world)
-        noise = ShardedGenerator(self.seed, rank, world, device).randn(per_process, model.latent_dim)
         was_training = model.generator.training
         model.generator.eval()
         # conditional models: how often the domain classifier recognises the class each sample was asked for
-        conditional = self.feature_extractor == "domain" and Capability.CONDITION in model.capabilities
-        accuracy = MulticlassAccuracy(model.num_classes, average="micro").to(device) if conditional else None
+        classifies = isinstance(self.extractor, DomainClassifier) and Capability.CONDITION in model.capabilities
+        accuracy = MulticlassAccuracy(model.num_classes, average="micro").to(device) if classifies else None
 
-        def fakes():
-            for z in noise.split(self.batch_size):
-                if accuracy is None:
-                    yield model.sample(z)
-                    continue
-                labels = model.balanced_labels(len(z), device)
-                images = model.sample(z, labels)
-                accuracy.update(self.extractor(images)[1], labels)
-                yield images
+        if samples is None:  # drawn lazily, batch by batch, in eval mode
+            samples = seeded_samples(model, self.num_samples, self.batch_size, self.seed, rank, world)
 
-        values = self.score(real, fakes(), self.radii)
+        def images():
+            for batch, labels in samples:
+                batch = batch.to(device)
+                if accuracy is not None:
+                    accuracy.update(self.extractor(batch)[1], labels.to(device))
+                yield batch
+
+        values = self.score(self.reference, images(), self.radii)
         if accuracy is not None:
-            values["val/class_accuracy"] = accuracy.compute().item()
+            values["class_accuracy"] = accuracy.compute().item()
         values |= self.round_trip(model, datamodule, rank, world)
         model.generator.train(was_training)
         return values
 
     @torch.no_grad()
     def round_trip(self, model: AdversarialModel, datamodule: Any, rank: int = 0, world: int = 1) -> dict[str, float]:
-        """Encoding models, in the domain classifier's eyes: val/reconstruction_class_accuracy, how
+        """Encoding models, in the domain classifier's eyes: reconstruction_class_accuracy, how
         often it gives G(E(x)) the class of x over the validation split (each process its share),
         i.e. whether the round trip keeps what x shows rather than its pixels. Nothing otherwise."""
-        if self.feature_extractor != "domain" or Capability.ENCODE not in model.capabilities:
+        if not isinstance(self.extractor, DomainClassifier) or Capability.ENCODE not in model.capabilities:
             return {}
         images, labels = datamodule.split_tensors("val")[:2]
         accuracy = MulticlassAccuracy(datamodule.num_classes, average="micro").to(model.device)
         for x, y in zip(images[rank::world].split(self.batch_size), labels[rank::world].split(self.batch_size)):
             x, y = x.to(model.device), y.to(model.device)
             accuracy.update(self.extractor(model.sample(model.encode(x)))[1], y)
-        return {"val/reconstruction_class_accuracy": accuracy.compute().item()}
+        return {"reconstruction_class_accuracy": accuracy.compute().item()}
 
     def score(self, real_features: Tensor, fake_images: Any, real_radii: Tensor | None = None) -> dict[str, float]:
         """Metric values of `fake_images` (batches in [-1, 1]) against reference features (and, where
@@ -215,4 +228,4 @@ class ImageMetricEvaluator:
         values = self.quality.evaluate(
             self.extractor, real_features, fake_images, seed=self.seed, real_radii=real_radii
         )
-        return {name + self.suffix if name.startswith("val/fid") else name: v for name, v in values.items()}
+        return {name + self.suffix if name == "fid" else name: v for name, v in values.items()}

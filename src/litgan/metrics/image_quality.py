@@ -37,7 +37,6 @@ class ImageQuality(nn.Module):
     def __init__(
         self,
         num_features: int,
-        prefix: str = "",
         fid: bool = True,
         inception_score: bool = True,
         kid: bool = True,
@@ -47,7 +46,6 @@ class ImageQuality(nn.Module):
         is_splits: int = 10,
     ) -> None:
         super().__init__()
-        self.prefix = prefix
         features = PrecomputedFeatures(num_features)
         # the reference's statistics (FID's mean and covariance, KID's features, the k-NN radii of
         # precision/recall) are computed at the first evaluation and kept: the reference is fixed
@@ -87,20 +85,20 @@ class ImageQuality(nn.Module):
     def compute(self, seed: int = 0) -> dict[str, float]:
         """IS and KID draw random splits/subsets; a private, seeded RNG keeps them reproducible
         and leaves the training RNG untouched."""
-        p, values = self.prefix, {}
+        values = {}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if self.fid is not None:
-                values[f"{p}fid"] = self.fid.compute().item()
+                values["fid"] = self.fid.compute().item()
             if self.inception_score is not None:
                 mean, std = self.inception_score.compute()
-                values[f"{p}is"], values[f"{p}is_std"] = mean.item(), std.item()
+                values["is"], values["is_std"] = mean.item(), std.item()
             if self.kid is not None:
                 mean, std = self.kid.compute()
-                values[f"{p}kid"], values[f"{p}kid_std"] = mean.item(), std.item()
+                values["kid"], values["kid_std"] = mean.item(), std.item()
             if self.precision_recall is not None:
                 precision, recall = self.precision_recall.compute()
-                values[f"{p}precision"], values[f"{p}recall"] = precision.item(), recall.item()
+                values["precision"], values["recall"] = precision.item(), recall.item()
         return values
 
     def evaluate(

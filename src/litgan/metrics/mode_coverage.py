@@ -7,6 +7,8 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+NUM_STD = 3.0  # VEEGAN's and PacGAN's threshold
+
 
 class ModeCoverage(Metric):
     """A sample is *high quality* if it lies within `num_std` standard deviations of its nearest
@@ -22,7 +24,7 @@ class ModeCoverage(Metric):
 
     full_state_update = False
 
-    def __init__(self, modes: Tensor, std: float, num_std: float = 3.0) -> None:
+    def __init__(self, modes: Tensor, std: float, num_std: float = NUM_STD) -> None:
         super().__init__()
         self.register_buffer("modes", torch.as_tensor(modes, dtype=torch.float32))
         self.threshold = num_std * std

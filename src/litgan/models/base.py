@@ -5,7 +5,7 @@ and declare what they can do. EMA, precision and speed live beside it (`ema`, `p
 `optimizers`, `compiled`, `cuda_graphs`)."""
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import torch
@@ -16,6 +16,7 @@ from torch.optim import Optimizer
 
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
+from litgan.metrics.names import has_best, higher_is_better, logged_names
 from litgan.models.compiled import compile_nets
 from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, ValidationOutputs
 from litgan.models.cuda_graphs import CapturedCall, graph_obstacle
@@ -67,6 +68,8 @@ class AdversarialModel(LightningModule, abc.ABC):
     # whether a training pass is tensor work on the device only (random numbers from `self.random`,
     # no host-side state or branches on values), which a CUDA graph can record and replay
     cuda_graph_safe: ClassVar[bool] = False
+    # the nets each of the two optimisers trains, as their logged series are named (`lr/generator`)
+    optimizer_roles: ClassVar[tuple[str, str]] = ("generator", "discriminator")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,6 +131,7 @@ class AdversarialModel(LightningModule, abc.ABC):
         self._random: ShardedGenerator | None = None
         self._random_state: dict | None = None
         self.validation_random: ShardedGenerator | None = None
+        self.best_values: dict[str, float] = {}  # of the validation metrics, by logged name
 
     def set_nets(self, generator: nn.Module, discriminator: nn.Module) -> None:
         """Register the two nets (each may be a ModuleDict of several) and constrain the critic."""
@@ -302,6 +306,17 @@ class AdversarialModel(LightningModule, abc.ABC):
         world = self.trainer.world_size if self._trainer else 1
         self.validation_random = ShardedGenerator(self.seed + 1, self.global_rank, world, self.device)
 
+    def log_validation(self, values: Mapping[str, Tensor | float], prog_bar: Sequence[str] = ()) -> None:
+        """Log one validation's values, computed over all processes (bare names: `fid`), as
+        `val/<name>`, each with the best so far as `val/<name>_best`."""
+        for name, value in logged_names(values).items():
+            self.log(name, value, prog_bar=name.removeprefix("val/") in prog_bar)
+            if has_best(name) and not self.trainer.sanity_checking:
+                value = float(value)
+                better = max if higher_is_better(name) else min
+                self.best_values[name] = better(value, self.best_values.get(name, value))
+                self.log(f"{name}_best", self.best_values[name])
+
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int = 0) -> ValidationOutputs:
         """The family's `validation_outputs`, computed at full precision whatever the training
         precision (README, "Mixed precision"), so that the metrics and plots see what `eval.py` sees."""
@@ -335,9 +350,11 @@ class AdversarialModel(LightningModule, abc.ABC):
         checkpoint["litgan"] = {
             "random": self.random.state_dict(),
             "critic_updates": self.critic_updates,
+            "best_values": self.best_values,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint["litgan"]
         self.critic_updates = state["critic_updates"]
+        self.best_values = state.get("best_values", {})  # none in checkpoints from before they were kept
         self._random, self._random_state = None, state["random"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torchmetrics import MeanMetric
 
 from litgan.models.base import AdversarialModel
 from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
@@ -33,6 +34,8 @@ class BiGAN(AdversarialModel):
             nn.ModuleDict({"decoder": decoder, "encoder": encoder}),
             JointDiscriminator(discriminator, data_shape, self.latent_dim),
         )
+        # over the validation split, per example, in every process (metric states are not in the checkpoint)
+        self.mean_errors = nn.ModuleDict({name: MeanMetric() for name in ("reconstruction_error", "latent_error")})
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.sampler["decoder"](z)
@@ -67,15 +70,23 @@ class BiGAN(AdversarialModel):
             "latent_error": (self.encode(self.sample(z)) - z).abs().mean(1),
         }
 
+    def on_validation_epoch_start(self) -> None:
+        super().on_validation_epoch_start()
+        for mean in self.mean_errors.values():
+            mean.reset()
+
     def validation_outputs(self, batch: tuple[Tensor, ...], batch_idx: int) -> ValidationOutputs:
         real = batch[0]
         z = self.validation_random.randn(len(real), self.latent_dim)
         for name, errors in self.reconstruction_errors(real, z).items():
-            self.log(f"val/{name}", errors.mean(), batch_size=len(real), sync_dist=True)
+            self.mean_errors[name].update(errors)
         outputs: ValidationOutputs = {"real": real, "source": real, "reconstructed": self.sample(self.encode(real))}
         if real.dim() == 2:  # points: the scatter plot and the mode coverage read the samples
             outputs["fake"] = self.sample(z)
         return outputs
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_validation({name: mean.compute() for name, mean in self.mean_errors.items()})  # over all processes
 
     @torch.no_grad()
     def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from litgan.metrics.names import metric_mode
+
 _claimed: dict[str, str] = {}
 
 
@@ -41,3 +43,4 @@ def optuna_direction(mode: str) -> str:
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("unique_dir", unique_dir, use_cache=True, replace=True)
     OmegaConf.register_new_resolver("optuna_direction", optuna_direction, replace=True)
+    OmegaConf.register_new_resolver("metric_mode", metric_mode, replace=True)
