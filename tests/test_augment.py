@@ -8,7 +8,7 @@ from hydra.utils import instantiate
 from litgan.models.build import build_model
 from litgan.nets.augment import TRANSFORMS, AugmentedDiscriminator, cutout, diff_augment, translation
 from litgan.utils.random import ShardedGenerator
-from tests.conftest import tiny_overrides
+from tests.helpers import fit_model, tiny_overrides
 
 POLICY = ["color", "translation", "cutout"]
 
@@ -77,16 +77,13 @@ def test_two_processes_augment_their_halves_as_one_process_augments_the_batch():
 
 
 def test_a_conditional_gan_trains_with_diffaugment_on_digits(compose_config):
-    from lightning import Trainer
 
     cfg = compose_config(["model=cgan", "data=digits", *tiny_overrides("dcgan"), f"model.augment=[{','.join(POLICY)}]"])
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
     assert isinstance(model.discriminator, AugmentedDiscriminator) and model.discriminator.policy == POLICY
     before = [p.detach().clone() for p in model.generator.parameters()]
-    trainer = Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0)  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
+    fit_model(model, datamodule, max_steps=2)
     assert all(not torch.equal(a, b) for a, b in zip(before, model.generator.parameters()))
 
 

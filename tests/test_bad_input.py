@@ -22,8 +22,7 @@ from litgan.metrics.inception import InceptionFeatures, InvalidInceptionWeights
 from litgan.train import train
 from litgan.utils.checkpoints import CheckpointError
 from litgan.utils.config_checks import ConfigError
-from tests.conftest import compose_train_config, tiny_overrides
-from tests.helpers import fit, run_script
+from tests.helpers import compose_train_config, fit, run_script, tiny_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from litgan.nets import (
 )
 from litgan.train import train
 from litgan.utils.random import ShardedGenerator
-from tests.conftest import compose_train_config, tiny_overrides
+from tests.helpers import compose_train_config, tiny_overrides
 
 
 def test_conditional_discriminator_sees_the_one_hot_class_beside_the_sample():

@@ -5,8 +5,7 @@ import torch
 from hydra.utils import instantiate
 
 from litgan.models.build import build_model
-from tests.conftest import tiny_overrides
-from tests.helpers import fit
+from tests.helpers import fit, tiny_overrides
 
 
 def is_compiled(net: torch.nn.Module) -> bool:

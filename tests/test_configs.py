@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 from hydra.utils import get_class, instantiate
-from lightning import Trainer
 
 from litgan.models.build import build_model
 from litgan.train import train
 from litgan.utils.config_checks import TRAIN_OPTIONS, check_config
-from tests.conftest import CONFIG_DIR, tiny_overrides
+from tests.helpers import CONFIG_DIR, fit_model, tiny_overrides
 
 MODELS = sorted(
     p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml") if not p.stem.startswith("_")
@@ -80,15 +79,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
             build_model(cfg, datamodule)
         return
     built = build_model(cfg, datamodule)
-    trainer = Trainer(
-        accelerator="cpu",
-        max_steps=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    )
+    trainer = fit_model(built, datamodule, max_steps=2)
     trainer.fit(built, datamodule=datamodule)
     assert trainer.global_step == 2 and built.critic_updates == 2 * cfg.model.n_critic
 
@@ -206,22 +197,13 @@ def test_logger_many_writes_to_wandb_csv_and_tensorboard(compose_config, tmp_pat
 
 @pytest.mark.parametrize("model,loss", list(itertools.product(TRANSLATION_MODELS, LOSSES)))
 def test_translation_models_train_with_every_loss_on_their_embedded_task(compose_config, model, loss):
-    from tests.test_cyclegan import cyclegan_overrides
-    from tests.test_stargan import stargan_overrides
+    from tests.helpers import cyclegan_overrides, stargan_overrides
 
     overrides = cyclegan_overrides(steps=2) if model == "cyclegan" else stargan_overrides(steps=2)
     cfg = compose_config([*overrides, f"loss={loss}"])
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
-    trainer = Trainer(
-        accelerator="cpu",
-        max_steps=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        limit_val_batches=0,
-    )
-    trainer.fit(model, datamodule=datamodule)
+    trainer = fit_model(model, datamodule, max_steps=2)
     assert trainer.global_step == 2
 
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from litgan.models.cuda_graphs import CapturedCall
-from tests.conftest import tiny_overrides
-from tests.helpers import fit
+from tests.helpers import fit, tiny_overrides
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
 

@@ -16,6 +16,7 @@ from litgan.data import (
     ToyDataModule,
 )
 from litgan.data.toy import grid_modes, ring_modes
+from tests.helpers import write_celeba
 
 
 def test_ring_and_grid_modes():
@@ -183,18 +184,6 @@ def test_shapes_are_seeded_labelled_and_render_their_attributes():
     light = ShapesDataModule(num_samples=100, background="light")
     light.setup()
     assert (light.train_tensors[2][:, 3] == 1).all()
-
-
-def write_celeba(root, n=6):
-    rng = np.random.default_rng(0)
-    (root / "img_align_celeba").mkdir(parents=True)
-    names = ["5_o_Clock_Shadow", "Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
-    lines = [str(n), " ".join(names)]
-    for i in range(n):
-        file = f"{i:06d}.jpg"
-        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(root / "img_align_celeba" / file)
-        lines.append(file + "  " + " ".join("1" if (i + j) % 2 else "-1" for j in range(len(names))))
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
 
 
 def test_celeba_loader_reads_images_and_chosen_attributes(tmp_path):

@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from litgan.train import train
-from tests.conftest import CLASSIFIER_SAMPLES, compose_train_config, tiny_overrides
-from tests.test_stargan import stargan_overrides
+from tests.helpers import CLASSIFIER_SAMPLES, compose_train_config, stargan_overrides, tiny_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS, PER_RANK_BATCH = 6, 8
@@ -151,7 +150,7 @@ def test_image_metrics_with_two_processes_equal_one_process(tmp_path, digits_cla
 
 @pytest.mark.slow
 def test_cyclegan_trains_under_ddp_on_two_cpu_processes(tmp_path, shape_classifiers):
-    from tests.test_cyclegan import cyclegan_overrides
+    from tests.helpers import cyclegan_overrides
 
     overrides = [o for o in cyclegan_overrides(steps=4) if not o.startswith("logger=")]
     run_train(tmp_path / "cyclegan", [*overrides, "trainer=ddp_cpu", "logger=csv", f"paths.cache_dir={shape_classifiers}",

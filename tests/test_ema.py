@@ -4,11 +4,9 @@ test_ddp.py run a model with `model.ema_decay` too.)"""
 
 import pytest
 import torch
-from hydra.utils import instantiate
-from lightning import Callback, Trainer
+from lightning import Callback
 
-from litgan.models.build import build_model
-from tests.conftest import compose_train_config, tiny_overrides
+from tests.helpers import compose_train_config, fit, tiny_overrides
 
 
 class RecordGeneratorWeights(Callback):
@@ -27,22 +25,11 @@ def running_statistics(net: torch.nn.Module) -> list[torch.Tensor]:
     return [b.detach().clone() for name, b in net.named_buffers() if name.endswith(("running_mean", "running_var"))]
 
 
-def fit(cfg, steps: int, callbacks=()):
-    datamodule = instantiate(cfg.data)
-    model = build_model(cfg, datamodule)
-    trainer = Trainer(
-        accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, callbacks=list(callbacks),
-    )  # fmt: skip
-    trainer.fit(model, datamodule=datamodule)
-    return model
-
-
 def test_the_average_copies_the_generator_until_ema_start_then_follows_the_warmed_up_recursion(compose_config):
     decay, start, steps = 0.8, 2, 6
     record = RecordGeneratorWeights()
     cfg = compose_config(["model=gan", *tiny_overrides(), f"model.ema_decay={decay}", f"model.ema_start={start}"])
-    model = fit(cfg, steps, [record])
+    _, model = fit(cfg, [record], max_steps=steps)
     expected = record.weights[start - 1]  # a copy of the generator after step `start`
     for n, weights in enumerate(record.weights[start:], start=1):
         rate = min(decay, (1 + n) / (10 + n))  # the warm-up
@@ -55,7 +42,7 @@ def test_the_average_copies_the_generator_until_ema_start_then_follows_the_warme
 
 
 def test_samples_come_from_the_average_and_the_trained_generator_stays_available(compose_config):
-    model = fit(compose_config(["model=gan", *tiny_overrides(), "model.ema_decay=0.5"]), 4)
+    _, model = fit(compose_config(["model=gan", *tiny_overrides(), "model.ema_decay=0.5"]), max_steps=4)
     z = torch.randn(8, model.latent_dim)
     with torch.no_grad():
         assert torch.equal(model.sample(z), model.generator_ema.module(z))
@@ -71,7 +58,7 @@ def test_batch_norm_statistics_are_averaged_with_the_weights(compose_config):
     decay = 0.9
     record = RecordGeneratorWeights()
     cfg = compose_config(["model=gan", "data=digits", *tiny_overrides("dcgan"), f"model.ema_decay={decay}"])
-    model = fit(cfg, 4, [record])
+    _, model = fit(cfg, [record], max_steps=4)
     expected = record.statistics[0]
     for n, statistics in enumerate(record.statistics[1:], start=1):
         rate = min(decay, (1 + n) / (10 + n))

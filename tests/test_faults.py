@@ -12,8 +12,7 @@ import torch
 from litgan.callbacks import LastCheckpoint
 from litgan.utils.errors import Interrupted, StorageError, reason_logged
 from litgan.utils.files import RunFolderLock, atomic_save, atomic_write
-from tests.conftest import tiny_overrides
-from tests.helpers import SignalAtStep, fit, run_script, start_script
+from tests.helpers import SignalAtStep, fit, run_script, start_script, tiny_overrides
 
 # what every run below trains: small nets on the ring, no W&B, checkpoints every 2 steps
 QUICK = tiny_overrides(steps=4)
@@ -172,7 +171,7 @@ def test_a_sweep_setting_that_cannot_run_is_refused_before_any_job(tmp_path, cap
     from hydra.core.global_hydra import GlobalHydra
 
     from litgan.utils.hydra_callbacks import CheckSweep
-    from tests.conftest import CONFIG_DIR
+    from tests.helpers import CONFIG_DIR
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):

@@ -221,7 +221,7 @@ def test_reference_features_are_cached_and_recomputed_when_the_data_changes(tmp_
 
 
 def _image_run(extra):
-    from tests.conftest import tiny_overrides
+    from tests.helpers import tiny_overrides
 
     return ["model=wgan_gp", "data=digits", *tiny_overrides("dcgan", steps=4), *extra]
 
@@ -266,7 +266,7 @@ def test_training_logs_every_inception_metric_and_its_best(compose_config, incep
 
 
 def compose_eval(overrides, output_dir):
-    from tests.conftest import compose_train_config
+    from tests.helpers import compose_train_config
 
     return compose_train_config(overrides, output_dir, config_name="eval")
 
@@ -327,7 +327,7 @@ def test_eval_scores_a_folder_of_images_against_a_dataset(inception_weights, dig
 
 
 def test_best_so_far_follows_the_direction_of_each_metric():
-    from litgan.metrics.names import metric_mode
+    from litgan.utils.metric_names import metric_mode
 
     lower = ["val/fid", "val/fid_domain", "val/kid", "val/reverse_kl", "val/cycle_error", "val/fid_best"]
     higher = ["val/is", "val/precision", "val/recall", "val/class_accuracy", "val/modes", "val/hq_fraction"]

@@ -45,7 +45,7 @@ def test_dcgan_refuses_shapes_it_cannot_make(shape):
 )  # fmt: skip
 def test_spectral_norm_keeps_every_discriminator_weight_at_unit_spectral_norm(compose_config, overrides):
     from litgan.nets.layers import WEIGHTED
-    from tests.test_training import fit
+    from tests.helpers import fit
 
     cfg = compose_config([*overrides, "trainer.max_steps=8", "data.batch_size=16"])
     _, model = fit(cfg)

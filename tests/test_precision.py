@@ -14,8 +14,7 @@ from torch import nn
 from litgan.losses import gradient_penalty
 from litgan.models.build import build_model
 from litgan.models.precision import check_finite, gradient_scaler
-from tests.conftest import tiny_overrides
-from tests.helpers import fit
+from tests.helpers import fit, tiny_overrides
 
 
 def penalty_and_its_gradient(

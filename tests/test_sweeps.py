@@ -14,8 +14,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from litgan.utils.resolvers import unique_dir
-from tests.conftest import CONFIG_DIR, tiny_overrides
-from tests.wandb_runs import offline_runs
+from tests.helpers import CONFIG_DIR, offline_runs, tiny_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_FILES = sorted((ROOT / "configs" / "wandb_sweeps").glob("*.yaml"))

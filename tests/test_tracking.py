@@ -10,8 +10,7 @@ import torch
 from omegaconf import open_dict
 
 from litgan.train import train
-from tests.conftest import compose_train_config, tiny_overrides
-from tests.wandb_runs import offline_runs
+from tests.helpers import compose_train_config, offline_runs, tiny_overrides
 
 
 def wandb_overrides(steps: int, *extra: str) -> list[str]:
@@ -118,16 +117,6 @@ def test_a_job_restarted_in_its_folder_resumes_from_its_last_checkpoint(tmp_path
     with open_dict(cfg):
         cfg.callbacks.last_checkpoint.dirpath = str(tmp_path / "checkpoints")
     assert train(cfg)["train/g_step"] == 8  # started from scratch: 8 steps, not 0 more
-
-
-def test_the_progress_bar_counts_generator_steps_toward_max_steps(compose_config):
-    from litgan.callbacks import StepProgressBar
-    from tests.test_training import fit
-
-    bar = StepProgressBar()
-    fit(compose_config(tiny_overrides(steps=7)), [bar], enable_progress_bar=True)
-    (task,) = [task for task in bar.progress.tasks if "Generator steps" in task.description]
-    assert (task.completed, task.total) == (7, 7)
 
 
 def test_wandb_is_not_given_the_setting_it_warns_about_in_every_run(tmp_path):

@@ -2,18 +2,18 @@
 
 import csv
 import itertools
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning import Callback, Trainer
+from lightning import Callback
 
 from litgan.callbacks import StepProgressBar, progress
 from litgan.models.build import build_model
 from litgan.train import train
-from tests.conftest import tiny_overrides
-from tests.helpers import fit
+from tests.helpers import cyclegan_overrides, fit, fit_model, stargan_overrides, straight_and_resumed, tiny_overrides
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -54,23 +54,31 @@ def test_weight_clipping_keeps_the_critic_in_the_box(compose_config):
     assert max(p.abs().max().item() for p in model.discriminator.parameters()) <= 0.01 + 1e-7
 
 
-def test_only_the_stepped_net_changes(compose_config):
-    cfg = compose_config(["model=gan", *tiny_overrides(steps=1)])
+STEPPED_FAMILIES = {
+    "gan": ["model=gan", *tiny_overrides(steps=1)],
+    "bigan": ["model=bigan", *tiny_overrides(steps=1)],
+    "cyclegan": cyclegan_overrides(steps=1),
+    "stargan": stargan_overrides(steps=1),
+}
+
+
+@pytest.mark.parametrize("family", STEPPED_FAMILIES)
+@pytest.mark.parametrize("frozen,moving", [("optimizer_g", "discriminator"), ("optimizer_d", "generator")])
+def test_each_optimiser_moves_every_net_of_its_side_and_nothing_else(compose_config, family, frozen, moving):
+    """With the other optimiser frozen, one generator step moves only the nets of `moving`: all of
+    them (CycleGAN's two discriminators, StarGAN's two heads, BiGAN's decoder and encoder)."""
+    cfg = compose_config(STEPPED_FAMILIES[family])
     datamodule = instantiate(cfg.data)
     model = build_model(cfg, datamodule)
-    g0 = [p.clone() for p in model.generator.parameters()]
-    d0 = [p.clone() for p in model.discriminator.parameters()]
-    model.optimizer_g = lambda params: torch.optim.SGD(params, lr=0.0)  # freeze G: D must still move
-    Trainer(
-        accelerator="cpu",
-        max_steps=1,
-        logger=False,
-        enable_progress_bar=False,
-        limit_val_batches=0,
-        enable_checkpointing=False,
-    ).fit(model, datamodule=datamodule)
-    assert all(torch.equal(a, b) for a, b in zip(g0, model.generator.parameters()))
-    assert any(not torch.equal(a, b) for a, b in zip(d0, model.discriminator.parameters()))
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    setattr(model, frozen, partial(torch.optim.SGD, lr=0.0))
+    fit_model(model, datamodule, max_steps=1)
+    moved = {name for name, p in model.named_parameters() if not torch.equal(p, before[name])}
+    side = {name for name in before if name.startswith(f"{moving}.")}
+    assert moved and moved <= side
+    second_level = lambda names: {name.split(".")[1] for name in names}  # noqa: E731
+    assert second_level(moved) == second_level(side)
+    assert model.critic_updates == cfg.model.n_critic
 
 
 @pytest.mark.parametrize("accelerator", ["cpu", pytest.param("gpu", marks=needs_cuda)])
@@ -167,14 +175,11 @@ def flat_state(model, trainer):
 )
 def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data, options):
     """Train 2N steps; train N, save, resume for N more (mid-epoch): same parameters and optimiser state."""
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
     n = 5
-    cfg = compose_config([f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n), *options])
-    straight_trainer, straight = fit(cfg)
-    ckpt = ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=n, save_top_k=-1, filename="half")
-    fit(cfg, [ckpt], max_steps=n, enable_checkpointing=True)
-    resumed_trainer, resumed = fit(cfg, ckpt_path=str(tmp_path / "half.ckpt"))
+    overrides = [f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n), *options]
+    straight, straight_trainer, resumed, resumed_trainer = straight_and_resumed(
+        compose_config, overrides, 2 * n, tmp_path
+    )
     assert resumed_trainer.global_step == 2 * n and resumed.critic_updates == straight.critic_updates
     params_a, opt_a = flat_state(straight, straight_trainer)
     params_b, opt_b = flat_state(resumed, resumed_trainer)
@@ -247,7 +252,8 @@ def test_the_progress_bar_updates_at_its_refresh_rate_and_shows_the_last_step(co
     bar._update = lambda task, current, **kwargs: (shown.append(current), update(task, current, **kwargs))
     fit(compose_config(["model=wgan_gp", *tiny_overrides(steps=30)]), callbacks=[bar], enable_progress_bar=True)
     assert shown == [1, 5, 9, 13, 17, 21, 25, 29, 30]
-    assert bar.progress.tasks[bar.train_progress_bar_id].completed == 30
+    task = bar.progress.tasks[bar.train_progress_bar_id]  # one bar for the run, counting generator steps
+    assert (task.description, task.completed, task.total) == ("Generator steps", 30, 30)
 
 
 @pytest.mark.parametrize("data,architecture,reads", [("ring", "mlp", True), ("digits", "dcgan", False)])

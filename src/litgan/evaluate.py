@@ -21,7 +21,6 @@ from litgan.metrics import ModeCoverage
 from litgan.metrics.evaluator import ImageMetricEvaluator, seeded_samples
 from litgan.metrics.image_quality import refuse_what_metrics_cannot_score
 from litgan.metrics.mode_coverage import NUM_STD
-from litgan.metrics.names import logged_names
 from litgan.metrics.translation import TranslationJudge
 from litgan.models.base import AdversarialModel
 from litgan.models.build import load_model
@@ -31,6 +30,7 @@ from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
 from litgan.utils.errors import ConfigError, reason_logged
 from litgan.utils.files import atomic_save, atomic_write_text
+from litgan.utils.metric_names import logged_names
 from litgan.utils.progress import tracked
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from litgan.metrics.class_spread import within_class_std
 from litgan.metrics.domain_classifier import load_or_train
 from litgan.models.build import load_model
 from litgan.train import train
-from tests.conftest import compose_train_config
+from tests.helpers import compose_train_config
 
 pytestmark = pytest.mark.bench
 

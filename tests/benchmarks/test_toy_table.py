@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from litgan.train import train
 from litgan.utils.threads import usable_cores
-from tests.conftest import compose_train_config
+from tests.helpers import compose_train_config
 
 pytestmark = pytest.mark.bench
 

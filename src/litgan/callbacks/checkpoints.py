@@ -11,8 +11,8 @@ from lightning import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 
-from litgan.metrics.names import has_best
 from litgan.utils.errors import ConfigError, Interrupted
+from litgan.utils.metric_names import has_best
 
 
 class LastCheckpoint(ModelCheckpoint):

@@ -43,7 +43,7 @@ class ImageMetricEvaluator:
     InceptionV3 weights from `inception_weights` or the torch hub cache) or "domain" (fid_domain,
     with a classifier trained on the dataset itself, whose classes also give a conditional model's
     class_accuracy and an encoding model's reconstruction_class_accuracy). Names are bare: the
-    caller logs them (`litgan.metrics.names.logged_names`)."""
+    caller logs them (`litgan.utils.metric_names.logged_names`)."""
 
     def __init__(
         self,

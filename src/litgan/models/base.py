@@ -16,7 +16,6 @@ from torch.optim import Optimizer
 
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
-from litgan.metrics.names import has_best, higher_is_better, logged_names
 from litgan.models.compiled import compile_nets
 from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, ValidationOutputs
 from litgan.models.cuda_graphs import CapturedCall, graph_obstacle
@@ -27,6 +26,7 @@ from litgan.nets.augment import AugmentedDiscriminator
 from litgan.nets.layers import add_spectral_norm
 from litgan.nets.roles import GeneratorInput
 from litgan.utils.errors import ConfigError, TrainingDiverged
+from litgan.utils.metric_names import has_best, higher_is_better, logged_names
 from litgan.utils.random import ShardedGenerator
 
 

@@ -14,7 +14,7 @@ NetFactory = Callable[..., nn.Module]
 
 
 class Capability(enum.Flag):
-    """What a model can do, read by callbacks, `evaluate.py` and `train.py`; a family that
+    """What a model can do, read by callbacks, `evaluate.py` and `models/build.py`; a family that
     declares one has its methods (`CAPABILITY_METHODS`), checked when the class is defined."""
 
     NONE = 0

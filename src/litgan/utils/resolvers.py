@@ -5,7 +5,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from litgan.metrics.names import metric_mode
+from litgan.utils.metric_names import metric_mode
 
 _claimed: dict[str, str] = {}
 
