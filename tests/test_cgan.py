@@ -72,8 +72,8 @@ def test_sample_grid_has_one_row_per_class(compose_config):
         return original(z, labels)
 
     model.sample = record
-    grid = model.sample_grid((), 4)
-    assert grid.shape == (40, 1, 32, 32)
+    grid, row_labels = model.sample_grid((), 4)
+    assert grid.shape == (40, 1, 32, 32) and row_labels == tuple(map(str, range(10)))  # the digits
     assert seen["labels"].tolist() == [c for c in range(10) for _ in range(4)]
     assert torch.equal(seen["z"][:4], seen["z"][4:8])  # the same noise in every row
 
@@ -92,3 +92,17 @@ def test_eval_measures_a_cgan_checkpoint_as_its_last_validation_did(compose_conf
     for name in ("val/class_accuracy", "val/fid_domain"):
         assert report["metrics"][name] == pytest.approx(metrics[name]), name
     assert 0 <= report["metrics"]["val/class_accuracy"] <= 1
+
+
+def test_the_sample_picture_names_its_rows_and_says_its_step(compose_config, monkeypatch, tmp_path):
+    from litgan import plots
+
+    cfg = compose_config(["model=cgan", "data=shapes", "data.label=color", *tiny_overrides("mlp")])
+    model = build_model(cfg, instantiate(cfg.data))
+    drawn = []
+    monkeypatch.setattr(plots, "save", lambda fig, path: drawn.append(fig))
+    grid = model.sample_grid((), 4)
+    plots.image_grid(grid.images, tmp_path / "grid.png", 4, "generator step 7", grid.row_labels)
+    (ax,) = drawn[0].axes
+    assert ax.get_title() == "generator step 7"
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["red", "green", "blue"]  # the colour classes

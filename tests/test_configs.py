@@ -9,7 +9,7 @@ from hydra.utils import get_class, instantiate
 from litgan.models.build import build_model
 from litgan.train import train
 from litgan.utils.config_checks import TRAIN_OPTIONS, check_config
-from tests.helpers import CONFIG_DIR, fit_model, tiny_overrides
+from tests.helpers import CONFIG_DIR, fit_model, offline_runs, tiny_overrides
 
 MODELS = sorted(
     p.stem for p in Path(CONFIG_DIR, "model").glob("*.yaml") if not p.stem.startswith("_")
@@ -182,17 +182,28 @@ def test_presets_compose_and_build(compose_config, group, option):
 
 
 def test_logger_many_writes_to_wandb_csv_and_tensorboard(compose_config, tmp_path):
-    overrides = [o for o in tiny_overrides(steps=2) if not o.startswith("logger=")]
-    metrics = train(compose_config([*overrides, "logger=many", "trainer.log_every_n_steps=1"]))
-    assert "val/modes" in metrics
-    assert list(tmp_path.glob("wandb/offline-run-*"))
-    csv = next(tmp_path.glob("csv/**/metrics.csv")).read_text()
-    assert "train/d_loss" in csv and "val/reverse_kl" in csv
+    import csv
+
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    overrides = [o for o in tiny_overrides(steps=4) if not o.startswith("logger=")]
+    metrics = train(compose_config([*overrides, "logger=many", "trainer.log_every_n_steps=2"]))
+    assert "val/modes" in metrics
+    (run,) = offline_runs(tmp_path)
+    # one step number per validation everywhere: generator steps 2 and 4, as the pictures' files say
+    assert run.steps("val/reverse_kl") == [2, 4] and run.steps("train/d_loss") == [2, 4]
+    with next(tmp_path.glob("csv/**/metrics.csv")).open() as file:
+        rows = list(csv.DictReader(file))
+    assert [int(row["step"]) for row in rows if row["val/reverse_kl"]] == [2, 4]
+    assert [int(row["step"]) for row in rows if row["train/d_loss"]] == [2, 4]
     events = EventAccumulator(str(next(tmp_path.glob("tensorboard/**/events.out.tfevents.*")).parent)).Reload()
-    assert "val/samples" in events.Tags()["images"] and "train/d_loss" in events.Tags()["scalars"]
-    assert list(tmp_path.glob("samples/samples_step*.png"))
+    assert [event.step for event in events.Scalars("val/reverse_kl")] == [2, 4]
+    assert [event.step for event in events.Scalars("train/d_loss")] == [2, 4]
+    assert [event.step for event in events.Images("val/samples")] == [2, 4]
+    assert sorted(path.name for path in tmp_path.glob("samples/samples_step*.png")) == [
+        "samples_step0000002.png",
+        "samples_step0000004.png",
+    ]
 
 
 @pytest.mark.parametrize("model,loss", list(itertools.product(TRANSLATION_MODELS, LOSSES)))

@@ -38,8 +38,26 @@ def test_train_then_eval_from_the_command_line(tmp_path):
         if not o.startswith(("logger=", "~callbacks", "+trainer.enable_progress_bar"))
     ]
     trained = run("src/train.py", [f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path}", *overrides])
-    # warnings that the versions of Lightning and W&B printed in every run, with nothing for users to do
-    assert "LeafSpec" not in trained.stderr and "anonymous setting" not in trained.stderr
+    # warnings and lines that Lightning and W&B printed in every run, with nothing for users to do
+    console = trained.stdout + trained.stderr
+    for chatter in ("LeafSpec", "anonymous setting", "GPU available", "Tip:", "FLOPs", "Run history", "Run summary"):
+        assert chatter not in console, chatter
+    # what the run says instead: where the default model moved another group's setting, a line per
+    # validation, and at the end each metric's best and last value, the checkpoints and W&B's run
+    assert "model=wgan_gp_toy sets architecture.discriminator.norm=none" in console
+    log = (run_dir / "train.log").read_text()
+    for said in (
+        "Validation at generator step 2: hq_fraction",
+        "Validation at generator step 6: hq_fraction",
+        "Training ended at generator step 6.",
+        f"Checkpoint (last): {run_dir / 'checkpoints' / 'last.ckpt'}",
+        "W&B run (offline):",
+        "upload it: wandb sync",
+    ):
+        assert said in console and said in log, said
+    table_rows = [line.split() for line in log.splitlines() if line.startswith("val/")]
+    assert [row[0] for row in table_rows] == ["val/hq_fraction", "val/modes", "val/reverse_kl"]
+    assert all(len(row) == 3 for row in table_rows)  # metric, best, last
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert list((run_dir / "samples").glob("samples_step*.png"))
@@ -48,7 +66,7 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     assert checkpoint["global_step"] == 6 and len(checkpoint["optimizer_states"]) == 2
 
     eval_dir = tmp_path / "eval_run"
-    run(
+    evaluated = run(
         "src/eval.py",
         [
             f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}",
@@ -59,6 +77,8 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     report = json.loads((eval_dir / "metrics.json").read_text())
     assert report["generator_step"] == 6 and report["num_samples"] == 300
     assert set(report["metrics"]) == {"val/modes", "val/hq_fraction", "val/reverse_kl"}
+    printed = evaluated.stdout + evaluated.stderr
+    assert f"val/reverse_kl   {report['metrics']['val/reverse_kl']:.4g}" in printed  # eval.py's metrics table
     assert torch.load(eval_dir / "samples.pt").shape == (300, 2)
     assert (eval_dir / "samples.png").is_file()
     assert (run_dir / "train.log").is_file() and (eval_dir / "eval.log").is_file()

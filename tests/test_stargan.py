@@ -198,7 +198,12 @@ def test_translation_measures_reward_the_right_translation_and_catch_the_wrong_o
     outputs = model.validation_step((images, labels, codes), 0)
     expected, controlled = datamodule.expected_attributes((images, labels, codes), outputs)
     assert controlled == ("color", "size")
-    assert model.sample_grid((images, labels, codes), 3).shape == (15, 3, 32, 32)  # the inputs, then one row per edit
+    assert model.sample_grid((images, labels, codes), 3).images.shape == (
+        15,
+        3,
+        32,
+        32,
+    )  # the inputs, then one row per edit
 
     def outputs_with(translated):
         return {**outputs, "fake": translated, "reconstructed": images}

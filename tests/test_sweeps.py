@@ -68,6 +68,13 @@ def test_a_ddp_multirun_runs_each_job_once_with_its_own_folder_and_wandb_run(tmp
         (logged,) = offline_runs(sweep / job)  # rank 1 opened none
         assert logged.group == sweep.name and f"seed={seed}" in logged.name
         assert logged.config["seed"] == seed and logged.exit_code == 0
+    # the sweep ends with its jobs, best first, on the console and in the sweep folder
+    kl = {job: json.loads((sweep / job / "metrics.json").read_text())["val/reverse_kl"] for job in ("0", "1")}
+    rows = [line.split() for line in (sweep / "summary.txt").read_text().splitlines()[2:]]
+    assert [row[0] for row in rows] == sorted(kl, key=kl.get)
+    assert [row[1] for row in rows] == [f"seed={1 + int(job)}" for job in sorted(kl, key=kl.get)]
+    assert all(row[-1] == "finished" for row in rows)
+    assert "The sweep's jobs, best first" in result.stdout + result.stderr
 
 
 @pytest.mark.slow

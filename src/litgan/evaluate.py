@@ -28,6 +28,7 @@ from litgan.models.contract import Capability
 from litgan.plots import image_grid, scatter_plot, shows_points
 from litgan.utils.checkpoints import config_changes
 from litgan.utils.config_checks import EVAL_OPTIONS, check_config, require_available_device
+from litgan.utils.console import metrics_table
 from litgan.utils.errors import ConfigError, reason_logged
 from litgan.utils.files import atomic_save, atomic_write_text
 from litgan.utils.metric_names import logged_names
@@ -107,10 +108,12 @@ def evaluate_translation(
         if judge is not None:
             judge.update(*datamodule.expected_attributes(batch, outputs), outputs)
     metrics = logged_names({name: value.item() for name, value in judge.compute().items()}) if judge else {}
-    image_grid(model.sample_grid(first_batch, cfg.grid_rows), output_dir / "samples.png", nrow=cfg.grid_rows)
+    grid = model.sample_grid(first_batch, cfg.grid_rows)
+    title = f"{Path(cfg.ckpt_path).name}, generator step {report['generator_step']}"
+    image_grid(grid.images, output_dir / "samples.png", cfg.grid_rows, title, grid.row_labels)
     report.update(num_translated=len(datamodule.val_dataloader().dataset), metrics=metrics)
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
-    log.info("Wrote the translations' picture and metrics.json to %s", output_dir)
+    log.info("Wrote the translations' picture and metrics.json to %s\n%s", output_dir, metrics_table(metrics))
     return report
 
 
@@ -171,9 +174,11 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
     if shows_points(datamodule.data_shape):
         datamodule.setup("validate")
         shown = fake[:2500]  # more hide the density
-        scatter_plot(datamodule.val_tensors[0], shown, picture, title=f"{len(shown):,} of {len(fake):,} samples")
+        title = f"{Path(cfg.ckpt_path).name}, generator step {report['generator_step']}: {len(shown):,} of {len(fake):,} samples"
+        scatter_plot(datamodule.val_tensors[0], shown, picture, title=title)
     else:
-        image_grid(fake[: cfg.grid_rows**2], picture, nrow=cfg.grid_rows)
+        title = f"{Path(cfg.ckpt_path).name}, generator step {report['generator_step']}: the first samples"
+        image_grid(fake[: cfg.grid_rows**2], picture, cfg.grid_rows, title)
     values, protocol = {}, {}
     if datamodule.modes is not None:
         num_std = OmegaConf.select(train_cfg, "callbacks.mode_coverage.num_std", default=NUM_STD)
@@ -190,7 +195,9 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         values |= encoding_measures(model, datamodule, cfg, device)
     report.update(metrics=logged_names(values), protocol=protocol)
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
-    log.info("Wrote %s samples' picture and metrics.json to %s", len(fake), output_dir)
+    log.info(
+        "Wrote %s samples' picture and metrics.json to %s\n%s", len(fake), output_dir, metrics_table(report["metrics"])
+    )
     return report
 
 
@@ -198,7 +205,8 @@ def measure_folder(cfg: DictConfig, datamodule: GANDataModule, output_dir: Path,
     """`images_dir` scored by `metrics=` against the dataset, its images streamed in batches."""
     dataset = folder_images(cfg.images_dir, datamodule)
     batches = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size)
-    image_grid(next(iter(batches))[0][: cfg.grid_rows**2], output_dir / "samples.png", nrow=cfg.grid_rows)
+    title = f"{cfg.images_dir}: the first images"
+    image_grid(next(iter(batches))[0][: cfg.grid_rows**2], output_dir / "samples.png", cfg.grid_rows, title)
     metrics = prepared_metrics(cfg.metrics, datamodule, batch_size=cfg.batch_size)
     values, protocol = {}, {}
     if metrics is not None:
@@ -215,7 +223,12 @@ def measure_folder(cfg: DictConfig, datamodule: GANDataModule, output_dir: Path,
         "protocol": protocol,
     }
     atomic_write_text(output_dir / "metrics.json", json.dumps(report, indent=2))
-    log.info("Wrote the picture of %s images and metrics.json to %s", len(dataset), output_dir)
+    log.info(
+        "Wrote the picture of %s images and metrics.json to %s\n%s",
+        len(dataset),
+        output_dir,
+        metrics_table(report["metrics"]),
+    )
     return report
 
 
@@ -240,5 +253,6 @@ def encoding_measures(model: LightningModule, datamodule: LightningDataModule, c
         scatter_plot(x, reconstructed, picture, title="x (data) and G(E(x)) (generated)")
     else:
         rows = [t for row in zip(x.split(cfg.grid_rows), reconstructed.split(cfg.grid_rows)) for t in row]
-        image_grid(torch.cat(rows), picture, nrow=cfg.grid_rows)
+        labels = ("x", "G(E(x))") * (len(rows) // 2)
+        image_grid(torch.cat(rows), picture, cfg.grid_rows, "validation images x and their round trips G(E(x))", labels)
     return {name: torch.cat(values).mean().item() for name, values in errors.items()}

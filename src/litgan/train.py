@@ -1,6 +1,7 @@
 """Training: compose datamodule, model, callbacks and loggers from the config, fit, and return
 the metrics (the one named `optimized_metric` is what Hydra sweepers minimise)."""
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any, NamedTuple
 
 import hydra
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
 from lightning import Callback, LightningDataModule, Trainer
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.loggers import Logger
@@ -18,8 +20,10 @@ from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
 from litgan.models.build import build_model
 from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
 from litgan.utils.config_checks import TRAIN_OPTIONS, check_config, require_available_device
+from litgan.utils.config_sources import CONFIG_DIR, settings_from_other_groups
+from litgan.utils.console import quiet_library_chatter
 from litgan.utils.errors import ConfigError, reason_logged
-from litgan.utils.files import AtomicCheckpointIO
+from litgan.utils.files import AtomicCheckpointIO, atomic_write_text
 from litgan.utils.hydra_job import ddp_processes_run_this_job, job_name, sweep_name
 from litgan.utils.threads import use_cpu_threads
 
@@ -128,12 +132,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
+    quiet_library_chatter()
     check_config(cfg, TRAIN_OPTIONS)
     require_available_device(
         "trainer.accelerator",
         cfg.trainer.get("accelerator"),
         "trainer=cpu, or trainer=ddp_cpu for DDP on CPU processes",
     )
+    if HydraConfig.initialized():
+        said = settings_from_other_groups(cfg, HydraConfig.get().runtime.choices, CONFIG_DIR)
+        if said:
+            log.info("Set by a config for another group: %s", "; ".join(said))
     L.seed_everything(cfg.seed, workers=True)
     if "wandb" in (cfg.get("logger") or {}):
         choose_wandb_mode()
@@ -172,4 +181,6 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     for checkpoint in trainer.checkpoint_callbacks:
         # a monitoring callback keeps the best checkpoint, a non-monitoring one the latest
         metrics["best_model_path" if checkpoint.monitor else "last_model_path"] = checkpoint.best_model_path
+    if trainer.is_global_zero:  # what the run reached, for a sweep's summary and for scripts
+        atomic_write_text(Path(cfg.paths.output_dir) / "metrics.json", json.dumps(metrics, indent=2))
     return metrics

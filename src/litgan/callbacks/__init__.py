@@ -9,6 +9,7 @@ from litgan.callbacks.image_metrics import ImageQualityMetrics
 from litgan.callbacks.learning_rates import LearningRates
 from litgan.callbacks.mode_coverage import ModeCoverageCallback
 from litgan.callbacks.progress import StepProgressBar
+from litgan.callbacks.report import ParameterSummary, RunReport
 from litgan.callbacks.samples import SamplePlots
 from litgan.callbacks.translation_measures import TranslationMeasures
 
@@ -18,6 +19,8 @@ __all__ = [
     "LastCheckpoint",
     "LearningRates",
     "ModeCoverageCallback",
+    "ParameterSummary",
+    "RunReport",
     "SamplePlots",
     "StepProgressBar",
     "TranslationMeasures",

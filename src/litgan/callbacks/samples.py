@@ -13,7 +13,9 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torch import Tensor
 
+from litgan.callbacks.report import validation_values
 from litgan.plots import image_grid, scatter_plot, shows_points
+from litgan.utils.metric_names import PREFIX
 
 
 def log_png(trainer: Trainer, key: str, path: Path) -> None:
@@ -60,14 +62,21 @@ class SamplePlots(Callback):
             self._real.append(outputs["real"].detach().cpu())
             self._fake.append(outputs["fake"].detach().cpu())
 
-    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """After the metric callbacks have logged: the scatter's title carries their values."""
         if not trainer.is_global_zero or trainer.sanity_checking or (self.points and not self._fake):
             return
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / f"samples_step{trainer.global_step:07d}.png"
+        title = f"generator step {trainer.global_step}"
         if self.points:
             real, fake = torch.cat(self._real)[: self.num_samples], torch.cat(self._fake)[: self.num_samples]
-            scatter_plot(real, fake, path, title=f"generator step {trainer.global_step}")
+            values = ", ".join(
+                f"{name.removeprefix(PREFIX)} {value:.3g}" for name, value in validation_values(trainer).items()
+            )
+            scatter_plot(real, fake, path, title=f"{title}\n{values}" if values else title)
         else:
-            image_grid(pl_module.sample_grid(self._first_batch, self.grid_rows).cpu(), path, nrow=self.grid_rows)
+            with torch.no_grad():
+                grid = pl_module.sample_grid(self._first_batch, self.grid_rows)
+            image_grid(grid.images.cpu(), path, nrow=self.grid_rows, title=title, row_labels=grid.row_labels)
         log_png(trainer, "val/samples", path)

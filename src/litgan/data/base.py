@@ -41,11 +41,16 @@ class GANDataModule(LightningDataModule):
     # `expected_attributes(batch, outputs)`, which the translation measures read
     knows_attributes: bool = False
 
+    @property
+    def class_names(self) -> list[str]:
+        """What each class is, for pictures: its number, unless the data names it."""
+        return [str(label) for label in range(self.num_classes or 0)]
+
     def __init__(self, batch_size: int, val_batch_size: int = 500, seed: int = 0) -> None:
         super().__init__()
         self.batch_size = batch_size
         # minibatches per training batch, one per critic update: the model's n_critic, which
-        # train.build_model hands over (its one source)
+        # models/build.build_model hands over (its one source)
         self.batches_per_step = 1
         self.val_batch_size = val_batch_size
         self.seed = seed

@@ -89,6 +89,10 @@ class ShapesDataModule(InMemoryDataModule):
         images, codes = make_scenes(n, seed, self.image_size, self.background)
         return images, codes[:, list(ATTRIBUTES).index(self.label)], codes
 
+    @property
+    def class_names(self) -> list[str]:
+        return list(ATTRIBUTES[self.label])
+
     def make_split(self, split: str) -> tuple[Tensor, ...]:
         if split == "train":
             return self.generate(self.num_samples, self.data_seed)

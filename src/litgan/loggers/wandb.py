@@ -93,6 +93,9 @@ class WandbLogger(LightningWandbLogger):
         # Lightning always passes `anonymous` (None by default), and every W&B release since the
         # setting stopped working prints a warning for it, whatever its value, in every run
         self._wandb_init.pop("anonymous", None)
+        # no history sparklines and summary at the end: the run's own report prints the values, the
+        # run folder and the sync command; W&B's start lines (offline folder) stay
+        self._wandb_init.setdefault("settings", wandb.Settings(quiet=True))
         self._checkpoints: list[ModelCheckpoint] = []
         self._finished = False
         self._step = 0  # the last step logged

@@ -17,7 +17,7 @@ from torch.optim import Optimizer
 from litgan.data.base import TrainingData
 from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
 from litgan.models.compiled import compile_nets
-from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, ValidationOutputs
+from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, SampleGrid, ValidationOutputs
 from litgan.models.cuda_graphs import CapturedCall, graph_obstacle
 from litgan.models.ema import averaged_copy, update_average
 from litgan.models.optimizers import apply_settings, make_optimizer
@@ -186,9 +186,9 @@ class AdversarialModel(LightningModule, abc.ABC):
         """What the callbacks read of one validation batch (`ValidationOutputs`)."""
 
     @abc.abstractmethod
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
-        """The images of the sample picture, `columns` per row, in the family's own layout; `batch`
-        is a validation batch, the inputs of the families that translate or encode."""
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
+        """The sample picture, `columns` images per row, in the family's own layout, with what each
+        row shows; `batch` is a validation batch, the inputs of the families that translate or encode."""
 
     # --- what the families share ----------------------------------------------------------------
 
@@ -251,6 +251,7 @@ class AdversarialModel(LightningModule, abc.ABC):
             "train/d_fake": critic.fake_scores.mean(),
             "train/g_step": float(self.global_step),
             "train/d_step": float(self.critic_updates),
+            "step": float(self.global_step),  # every logger's x axis: generator steps, as the checkpoints say
         }
         if critic.penalty is not None:
             metrics["train/gp"] = critic.penalty
@@ -309,6 +310,7 @@ class AdversarialModel(LightningModule, abc.ABC):
     def log_validation(self, values: Mapping[str, Tensor | float], prog_bar: Sequence[str] = ()) -> None:
         """Log one validation's values, computed over all processes (bare names: `fid`), as
         `val/<name>`, each with the best so far as `val/<name>_best`."""
+        self.log("step", float(self.global_step))  # the step of this validation in every logger
         for name, value in logged_names(values).items():
             self.log(name, value, prog_bar=name.removeprefix("val/") in prog_bar)
             if has_best(name) and not self.trainer.sanity_checking:

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
 from litgan.models.base import AdversarialModel
-from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
+from litgan.models.contract import Capability, CriticTerms, NetFactory, SampleGrid, ValidationOutputs
 from litgan.nets.bigan import JointDiscriminator
 
 
@@ -89,8 +89,9 @@ class BiGAN(AdversarialModel):
         self.log_validation({name: mean.compute() for name, mean in self.mean_errors.items()})  # over all processes
 
     @torch.no_grad()
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
         """Row 0: validation images x; row 1: G(E(x)); the other rows: samples from fixed noise."""
         x = batch[0][:columns]
         z = self.fixed_noise(columns * (columns - 2), self.latent_dim)
-        return torch.cat([x, self.sample(self.encode(x)), self.sample(z)])
+        images = torch.cat([x, self.sample(self.encode(x)), self.sample(z)])
+        return SampleGrid(images, ("x", "G(E(x))", *["sample"] * (columns - 2)))

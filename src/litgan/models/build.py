@@ -14,9 +14,8 @@ from litgan.models.base import AdversarialModel
 from litgan.models.contract import Capability
 from litgan.nets.roles import Discriminator, Generator
 from litgan.utils.checkpoints import read_checkpoint, run_config
+from litgan.utils.config_sources import CONFIG_DIR
 from litgan.utils.errors import ConfigError
-
-CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
 
 
 def group_options(group: str, accepts: Callable[[dict[str, Any]], bool]) -> str:
@@ -102,6 +101,7 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
     extra: dict[str, Any] = {}
     if Capability.CONDITION in model_class.capabilities:
         extra["num_classes"] = datamodule.num_classes
+        extra["class_names"] = list(datamodule.class_names)
     if model_class.trains_on == TrainingData.DOMAIN_LABELS:
         extra["domain_groups"] = list(datamodule.domain_groups)
     model = hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, **extra)

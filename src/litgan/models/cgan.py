@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from litgan.models.contract import Capability, CriticTerms, NetFactory
+from litgan.models.contract import Capability, CriticTerms, NetFactory, SampleGrid
 from litgan.models.gan import GAN
 from litgan.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 from litgan.utils.errors import ConfigError
@@ -26,6 +26,7 @@ class ConditionalGAN(GAN):
         discriminator: NetFactory,
         data_shape: Sequence[int],
         num_classes: int | None,
+        class_names: Sequence[str] | None = None,
         **training: Any,
     ) -> None:
         if not num_classes:
@@ -37,6 +38,7 @@ class ConditionalGAN(GAN):
             **training,
         )
         self.num_classes = num_classes
+        self.class_names = list(class_names or map(str, range(num_classes)))  # the sample picture's rows
 
     def sample(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Without labels: classes in turn (0, 1, ..., C-1, 0, ...), so every class is represented."""
@@ -60,8 +62,8 @@ class ConditionalGAN(GAN):
         return self.loss.generator(self.discriminator(fake, labels))
 
     @torch.no_grad()
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
         """One row per class, the same noise in every row."""
         z = self.fixed_noise(columns, self.latent_dim)
         labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(columns)
-        return self.sample(z.repeat(self.num_classes, 1), labels)
+        return SampleGrid(self.sample(z.repeat(self.num_classes, 1), labels), tuple(self.class_names))

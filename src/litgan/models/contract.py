@@ -43,6 +43,13 @@ class CriticTerms(NamedTuple):
     penalty: Tensor | None = None  # the gradient penalty, before its weight
 
 
+class SampleGrid(NamedTuple):
+    """The sample picture: images in rows, and what each row shows (none where all rows are alike)."""
+
+    images: Tensor
+    row_labels: tuple[str, ...] = ()
+
+
 class ValidationOutputs(TypedDict, total=False):
     """What `validation_step` returns to the callbacks: `real` always, `fake` where a callback reads
     it (a sampling model's 2-D points: the scatter plot, the mode coverage); translation

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from litgan.data.base import TrainingData
 from litgan.models.base import AdversarialModel
-from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
+from litgan.models.contract import Capability, CriticTerms, NetFactory, SampleGrid, ValidationOutputs
 from litgan.models.image_pool import ImagePool
 from litgan.nets.roles import GeneratorInput
 
@@ -81,12 +81,13 @@ class CycleGAN(AdversarialModel):
         return {"real": b, "fake": fake_b, "source": a, "reconstructed": rec_a}
 
     @torch.no_grad()
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
         """Rows: A, G(A), F(G(A)), B, F(B), G(F(B)) for the batch's first images of each domain."""
         a, b = batch[0][:columns], batch[1][:columns]
         a_to_b, b_to_a = self.sampler["a_to_b"], self.sampler["b_to_a"]
         fake_b, fake_a = a_to_b(a), b_to_a(b)
-        return torch.cat([a, fake_b, b_to_a(fake_b), b, fake_a, a_to_b(fake_a)])
+        images = torch.cat([a, fake_b, b_to_a(fake_b), b, fake_a, a_to_b(fake_a)])
+        return SampleGrid(images, ("A", "G(A)", "F(G(A))", "B", "F(B)", "G(F(B))"))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)

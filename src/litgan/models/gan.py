@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from litgan.models.base import AdversarialModel
-from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
+from litgan.models.contract import Capability, CriticTerms, NetFactory, SampleGrid, ValidationOutputs
 
 
 class GAN(AdversarialModel):
@@ -52,6 +52,6 @@ class GAN(AdversarialModel):
         return {"real": real, "fake": self.sample(self.validation_random.randn(len(real), self.latent_dim), labels)}
 
     @torch.no_grad()
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
         """columns x columns samples from fixed noise."""
-        return self.sample(self.fixed_noise(columns * columns, self.latent_dim))
+        return SampleGrid(self.sample(self.fixed_noise(columns * columns, self.latent_dim)))

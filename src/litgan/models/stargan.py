@@ -12,7 +12,7 @@ from torch.nn import functional as F
 
 from litgan.data.base import TrainingData
 from litgan.models.base import AdversarialModel
-from litgan.models.contract import Capability, CriticTerms, NetFactory, ValidationOutputs
+from litgan.models.contract import Capability, CriticTerms, NetFactory, SampleGrid, ValidationOutputs
 from litgan.nets.roles import GeneratorInput
 
 
@@ -86,6 +86,14 @@ class StarGAN(AdversarialModel):
             start += size
         return edits
 
+    def edit_names(self) -> list[str]:
+        """What each of `single_edits` asks, in its order: `flip <group>` or `<group> = <value>`,
+        groups numbered from 1 as in the domain labels."""
+        names = []
+        for group, size in enumerate(self.domain_groups, start=1):
+            names += [f"flip {group}"] if size == 1 else [f"{group} = {value}" for value in range(size)]
+        return names
+
     # --- losses -----------------------------------------------------------------------------
 
     def critic_loss(self, real: Tensor, labels: Tensor, *rest: Tensor) -> CriticTerms:
@@ -127,7 +135,9 @@ class StarGAN(AdversarialModel):
         return {"real": images, "fake": translated, "source": images, "target": target, "reconstructed": reconstructed}
 
     @torch.no_grad()
-    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> Tensor:
+    def sample_grid(self, batch: tuple[Tensor, ...], columns: int) -> SampleGrid:
         """Row 0: the batch's first images; then one row per single edit (each domain)."""
         images, labels = batch[0][:columns], batch[1][:columns]
-        return torch.cat([images, *(self.sampler(images, target) for target in self.single_edits(labels))])
+        edits = self.single_edits(labels)
+        rows = torch.cat([images, *(self.sampler(images, target) for target in edits)])
+        return SampleGrid(rows, ("input", *self.edit_names()))

@@ -1,6 +1,7 @@
 """Hydra callbacks (configs/hydra/default.yaml): what must happen before Hydra writes into a run
-folder."""
+folder, and the table a sweep ends with."""
 
+import json
 import logging
 import os
 import shutil
@@ -8,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from litgan.utils.console import table
 from litgan.utils.errors import ConfigError, storage_problem
-from litgan.utils.files import RunFolderLock
+from litgan.utils.files import RunFolderLock, atomic_write_text
 
 log = logging.getLogger("litgan")
 
@@ -74,3 +77,49 @@ class CheckSweep(Callback):
         if problem:
             log.error("%s", problem)
             sys.exit(1)  # Hydra turns a callback's exceptions into warnings and runs on
+
+
+class SummarizeSweep(Callback):
+    """When a multirun or sweep ends: a table of its jobs (the overrides that tell them apart, the
+    optimized metric, whether they finished), best first, on the console and in
+    `<sweep folder>/summary.txt`. Read from the job folders (each finished run writes
+    `metrics.json`), so it holds whatever launched the jobs."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        jobs = sorted((folder for folder in sweep.iterdir() if is_job(folder)), key=job_order)
+        if not jobs:
+            return
+        metric, mode = config.get("optimized_metric"), config.get("optimized_metric_mode", "min")
+        overrides = {job: yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or [] for job in jobs}
+        shared = set.intersection(*(set(given) for given in overrides.values()))
+        rows = []
+        for job in jobs:
+            value, status = job_result(job, metric)
+            varying = " ".join(o for o in overrides[job] if o not in shared) or "(none)"
+            rows.append((job.name, varying, value, status))
+        finished = sorted((row for row in rows if row[2] is not None), key=lambda row: row[2], reverse=mode == "max")
+        text = table(
+            [(name, given, "" if value is None else f"{value:.4g}", status)
+             for name, given, value, status in finished + [row for row in rows if row[2] is None]],
+            ("job", "overrides", metric or "optimized_metric (none set)", "status"),
+        )  # fmt: skip
+        atomic_write_text(sweep / "summary.txt", text + "\n")
+        log.info("The sweep's jobs, best first (%s):\n%s", sweep / "summary.txt", text)
+
+
+def is_job(folder: Path) -> bool:
+    return (folder / ".hydra" / "overrides.yaml").is_file()
+
+
+def job_order(folder: Path) -> tuple[int, str]:
+    return (int(folder.name), "") if folder.name.isdigit() else (sys.maxsize, folder.name)
+
+
+def job_result(folder: Path, metric: str | None) -> tuple[float | None, str]:
+    """The metric's last value in a job folder, and whether the job finished."""
+    result = folder / "metrics.json"
+    if not result.is_file():
+        return None, "failed or stopped (its log says which)"
+    value = json.loads(result.read_text()).get(metric) if metric else None
+    return value, "finished" if metric is None or value is not None else f"finished without {metric}"
