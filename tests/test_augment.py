@@ -7,6 +7,7 @@ from hydra.utils import instantiate
 
 from litgan.models.build import build_model
 from litgan.nets.augment import TRANSFORMS, AugmentedDiscriminator, cutout, diff_augment, translation
+from litgan.utils.errors import UserError
 from litgan.utils.random import ShardedGenerator
 from tests.helpers import fit_model, tiny_overrides
 
@@ -97,5 +98,5 @@ def test_a_conditional_gan_trains_with_diffaugment_on_digits(compose_config):
 )  # fmt: skip
 def test_models_and_data_that_cannot_use_it_say_so(compose_config, architecture, overrides, sentence):
     cfg = compose_config([*overrides, *tiny_overrides(architecture)])
-    with pytest.raises(Exception, match=sentence):
+    with pytest.raises(UserError, match=sentence):
         build_model(cfg, instantiate(cfg.data))

@@ -9,6 +9,7 @@ from hydra.utils import get_class, instantiate
 from litgan.models.build import build_model
 from litgan.train import train
 from litgan.utils.config_checks import TRAIN_OPTIONS, check_config
+from litgan.utils.errors import UserError
 from tests.helpers import CONFIG_DIR, fit_model, offline_runs, tiny_overrides
 
 MODELS = sorted(
@@ -75,7 +76,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
             build_model(cfg, datamodule)
         return
     if architecture == "dcgan" and data in POINT_DATA:
-        with pytest.raises(Exception, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"):
+        with pytest.raises(UserError, match=r"architecture=dcgan works on square images.*samples of shape \(2,\)"):
             build_model(cfg, datamodule)
         return
     built = build_model(cfg, datamodule)

@@ -163,3 +163,13 @@ def test_translation_measures_speak_only_to_translation_models(compose_config, t
         assert caplog.text == "" and callback.judge is None
         callback.setup(SimpleNamespace(datamodule=datamodule), translator, "fit")
     assert "only the embedded shapes tasks have ground truth" in caplog.text and callback.judge is None
+
+
+@pytest.mark.parametrize(
+    "regulariser", ["model.gradient_penalty_weight=10", "model.r1_gamma=1", "model.lecam_weight=0.1"]
+)
+def test_the_critic_regularisers_are_refused_for_cyclegans_own_discriminator_loss(compose_config, regulariser):
+    from litgan.utils.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="loss of their own, which takes no gradient penalty, R1 or LeCam"):
+        build(compose_config, [regulariser])

@@ -44,6 +44,8 @@ def run_train(run_dir: Path, overrides: list[str]) -> subprocess.CompletedProces
         # labels travel with their images; DiffAugment draws its transforms for the global batch
         ("cgan", ["trainer=ddp_cpu"], ["data=digits", "model.augment=[color,translation,cutout]"]),
         ("bigan", ["trainer=ddp_cpu"], []),  # the encoder trains with the generator
+        # LeCam's anchors follow the global batch's mean scores; lazy R1 on the same updates everywhere
+        ("gan", ["trainer=ddp_cpu"], ["model.r1_gamma=1.0", "model.r1_every=2", "model.lecam_weight=0.1"]),
         ("stargan", ["trainer=ddp_cpu"], []),  # target domains are drawn for the global batch
     ],
 )

@@ -4,16 +4,19 @@ import math
 
 import pytest
 import torch
+from hydra.utils import instantiate
 from torch import nn
 
 from litgan.losses import (
     HingeLoss,
     LeastSquaresLoss,
+    LeCamAnchors,
     MinimaxLoss,
     NonSaturatingLoss,
     WassersteinLoss,
     clip_weights,
     gradient_penalty,
+    r1_penalty,
 )
 
 REAL = torch.tensor([2.0, -1.0, 0.5])
@@ -113,3 +116,48 @@ def test_clip_weights_clamps_every_parameter():
     nn.init.uniform_(net.weight, -1, 1)
     clip_weights(net, 0.01)
     assert all(p.abs().max() <= 0.01 for p in net.parameters())
+
+
+def test_r1_is_the_squared_input_gradient_norm_on_real_data():
+    # D(x) = sum(x^3) over each example -> grad = 3 x^2, the squared norm summed per example
+    critic = lambda x: (x**3).flatten(1).sum(1)  # noqa: E731
+    real = torch.tensor([[1.0, 2.0], [0.5, -1.0]])
+    by_hand = mean(sum((3 * v**2) ** 2 for v in row) for row in real.tolist())
+    assert r1_penalty(critic, real).item() == pytest.approx(by_hand)
+    assert r1_penalty(critic, real, loss_scale=torch.tensor(1024.0)).item() == pytest.approx(by_hand)
+
+
+def test_lazy_r1_applies_gamma_over_2_times_k_every_k_critic_updates(compose_config):
+    from litgan.models.build import build_model
+
+    gamma, k = 4.0, 3
+    cfg = compose_config(["model=gan", "loss=wasserstein", f"model.r1_gamma={gamma}", f"model.r1_every={k}"])
+    model = build_model(cfg, instantiate(cfg.data))
+    critic = model.discriminator
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    squared_norm = r1_penalty(critic, real).item()
+    for updates in range(7):
+        model.critic_updates = updates
+        terms = model.critic_terms(critic(real), critic(fake), critic, real, fake)
+        plain = (critic(fake).mean() - critic(real).mean()).item()  # the Wasserstein critic term
+        added = gamma / 2 * k * squared_norm if updates % k == 0 else 0.0
+        assert terms.loss.item() == pytest.approx(plain + added, rel=1e-5), updates
+        assert (terms.r1 is not None) == (updates % k == 0)
+
+
+def test_lecam_pulls_scores_toward_the_bias_corrected_moving_averages_of_the_other_kind():
+    anchors = LeCamAnchors(decay=0.9)
+    steps = [
+        (torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0])),
+        (torch.tensor([0.0, 4.0]), torch.tensor([1.0, 5.0])),
+    ]
+    ema_real = ema_fake = 0.0
+    for t, (real, fake) in enumerate(steps, start=1):
+        value = anchors(real, fake, real.mean(), fake.mean())
+        ema_real, ema_fake = 0.9 * ema_real + 0.1 * real.mean().item(), 0.9 * ema_fake + 0.1 * fake.mean().item()
+        anchor_real, anchor_fake = ema_real / (1 - 0.9**t), ema_fake / (1 - 0.9**t)
+        by_hand = mean(max(r - anchor_fake, 0) ** 2 for r in real.tolist()) + mean(
+            max(anchor_real - f, 0) ** 2 for f in fake.tolist()
+        )
+        assert value.item() == pytest.approx(by_hand), t
+    assert anchors.state_dict()["updates"] == 2  # the anchors are in the checkpoint

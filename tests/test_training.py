@@ -13,6 +13,7 @@ from lightning import Callback
 from litgan.callbacks import StepProgressBar, progress
 from litgan.models.build import build_model
 from litgan.train import train
+from litgan.utils.errors import ConfigError
 from tests.helpers import cyclegan_overrides, fit, fit_model, stargan_overrides, straight_and_resumed, tiny_overrides
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -171,6 +172,8 @@ def flat_state(model, trainer):
         ("cgan", "digits", []),
         ("bigan", "ring", []),
         ("sngan", "ring", []),
+        # lazy R1 on every second critic update, and LeCam's anchors, which the checkpoint carries
+        ("gan", "ring", ["model.r1_gamma=1.0", "model.r1_every=2", "model.lecam_weight=0.1"]),
     ],
 )
 def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data, options):
@@ -222,7 +225,7 @@ def test_gradient_penalty_with_a_batch_norm_critic_is_refused(compose_config):
             "architecture.discriminator.norm=batch",
         ]
     )
-    with pytest.raises(Exception, match="gradient penalty is defined per example.*batch norm"):
+    with pytest.raises(ConfigError, match="gradient penalty is defined per example.*batch norm"):
         build_model(cfg, instantiate(cfg.data))
 
 

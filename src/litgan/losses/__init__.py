@@ -8,15 +8,17 @@ from litgan.losses.adversarial import (
     NonSaturatingLoss,
     WassersteinLoss,
 )
-from litgan.losses.penalties import clip_weights, gradient_penalty
+from litgan.losses.penalties import LeCamAnchors, clip_weights, gradient_penalty, r1_penalty
 
 __all__ = [
     "AdversarialLoss",
     "HingeLoss",
+    "LeCamAnchors",
     "LeastSquaresLoss",
     "MinimaxLoss",
     "NonSaturatingLoss",
     "WassersteinLoss",
     "clip_weights",
     "gradient_penalty",
+    "r1_penalty",
 ]

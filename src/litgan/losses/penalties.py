@@ -1,4 +1,5 @@
-"""Ways of keeping a Wasserstein critic (approximately) 1-Lipschitz."""
+"""Ways of keeping a critic well behaved: Lipschitz constraints (gradient penalty, clipping), R1
+on real data, and LeCam's anchoring of the scores."""
 
 from collections.abc import Callable
 
@@ -26,14 +27,49 @@ def gradient_penalty(
     no scaling, and none of its operations, in the penalty or in its double backward.
     """
     alpha = alpha.view(-1, *([1] * (real.dim() - 1)))
-    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    score = critic(mixed).sum()
+    mixed = alpha * real.detach() + (1 - alpha) * fake.detach()
+    return ((input_gradient(critic, mixed, loss_scale).flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, loss_scale: float | Tensor | None = None) -> Tensor:
+    """Mescheder et al. 2018, eq. 9 without its gamma/2: E[||grad_x D(x)||^2] over real examples,
+    each example's whole flattened gradient. `loss_scale` as in `gradient_penalty`."""
+    return input_gradient(critic, real.detach(), loss_scale).flatten(1).pow(2).sum(1).mean()
+
+
+def input_gradient(critic: Callable[[Tensor], Tensor], x: Tensor, loss_scale: float | Tensor | None) -> Tensor:
+    """d(sum of the critic's scores)/dx, differentiable again (the penalties are minimised)."""
+    x = x.requires_grad_(True)
+    score = critic(x).sum()
     if loss_scale is None:
-        (grad,) = torch.autograd.grad(score, mixed, create_graph=True)
-    else:
-        (scaled,) = torch.autograd.grad(score * loss_scale, mixed, create_graph=True)
-        grad = scaled / loss_scale
-    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+        (grad,) = torch.autograd.grad(score, x, create_graph=True)
+        return grad
+    (scaled,) = torch.autograd.grad(score * loss_scale, x, create_graph=True)
+    return scaled / loss_scale
+
+
+class LeCamAnchors(nn.Module):
+    """Tseng et al. 2021 (LeCam): moving averages of the critic's mean score on real and on generated
+    data, as their code keeps them (decay 0.99, bias-corrected like TensorFlow's zero_debias), and the
+    regulariser that pulls each kind of score toward the other's anchor:
+    E[relu(D(x) - anchor_fake)^2] + E[relu(anchor_real - D(G(z)))^2]. Buffers: in the checkpoint."""
+
+    def __init__(self, decay: float = 0.99) -> None:
+        super().__init__()
+        self.decay = decay
+        self.register_buffer("real", torch.zeros(()))
+        self.register_buffer("fake", torch.zeros(()))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+
+    def forward(self, real_scores: Tensor, fake_scores: Tensor, real_mean: Tensor, fake_mean: Tensor) -> Tensor:
+        """Update the anchors with this step's mean scores (over all processes), then the regulariser."""
+        with torch.no_grad():
+            self.updates += 1
+            self.real.lerp_(real_mean.detach(), 1 - self.decay)
+            self.fake.lerp_(fake_mean.detach(), 1 - self.decay)
+        debias = 1 - self.decay ** self.updates.float()
+        anchor_real, anchor_fake = self.real / debias, self.fake / debias
+        return (real_scores - anchor_fake).relu().pow(2).mean() + (anchor_real - fake_scores).relu().pow(2).mean()
 
 
 @torch.no_grad()

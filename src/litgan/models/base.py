@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from litgan.data.base import TrainingData
-from litgan.losses import AdversarialLoss, clip_weights, gradient_penalty
+from litgan.losses import AdversarialLoss, LeCamAnchors, clip_weights, gradient_penalty, r1_penalty
 from litgan.models.compiled import compile_nets
 from litgan.models.contract import CAPABILITY_METHODS, Capability, CriticTerms, SampleGrid, ValidationOutputs
 from litgan.models.cuda_graphs import CapturedCall, graph_obstacle
@@ -65,6 +65,9 @@ class AdversarialModel(LightningModule, abc.ABC):
     discriminator_classifies_domains: ClassVar[bool] = False
     # whether `augment` (DiffAugment before the discriminator) applies: D takes images (and a class)
     augments_images: ClassVar[bool] = False
+    # whether the critic's loss is the loss's critic term on D's scores (`critic_terms`), which the
+    # gradient penalty, R1 and LeCam regularise; CycleGAN's two discriminators have their own
+    critic_regularised: ClassVar[bool] = True
     # whether a training pass is tensor work on the device only (random numbers from `self.random`,
     # no host-side state or branches on values), which a CUDA graph can record and replay
     cuda_graph_safe: ClassVar[bool] = False
@@ -92,6 +95,10 @@ class AdversarialModel(LightningModule, abc.ABC):
         optimizer_d: Callable[..., Optimizer],
         n_critic: int = 1,
         gradient_penalty_weight: float = 0.0,
+        r1_gamma: float = 0.0,
+        r1_every: int = 1,
+        lecam_weight: float = 0.0,
+        lecam_decay: float = 0.99,
         weight_clip: float | None = None,
         spectral_norm: bool = False,
         scheduler_g: Callable[..., Any] | None = None,
@@ -109,12 +116,22 @@ class AdversarialModel(LightningModule, abc.ABC):
                 f"model.augment (DiffAugment) needs a discriminator that judges images (with, at most, their class): "
                 f"{type(self).__name__}'s does not; leave model.augment=null."
             )
+        if (gradient_penalty_weight or r1_gamma or lecam_weight) and not self.critic_regularised:
+            raise ConfigError(
+                f"{type(self).__name__}'s discriminators have a loss of their own, which takes no gradient penalty, R1 "
+                "or LeCam: leave model.gradient_penalty_weight, model.r1_gamma and model.lecam_weight at 0."
+            )
         self.automatic_optimization = False
         self.loss = loss
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.scheduler_g, self.scheduler_d = scheduler_g, scheduler_d
         self.n_critic = n_critic
         self.gradient_penalty_weight = gradient_penalty_weight
+        # R1 (Mescheder et al. 2018): gamma/2 E||grad D(real)||^2, applied lazily every r1_every critic
+        # updates and then scaled by r1_every (Karras et al. 2020, StyleGAN2)
+        self.r1_gamma, self.r1_every = r1_gamma, r1_every
+        self.lecam_weight = lecam_weight
+        self.lecam = LeCamAnchors(lecam_decay) if lecam_weight else None
         self.weight_clip = weight_clip
         self.spectral_norm = spectral_norm
         self.ema_decay, self.ema_start = ema_decay, ema_start
@@ -195,16 +212,29 @@ class AdversarialModel(LightningModule, abc.ABC):
     def critic_terms(
         self, real_scores: Tensor, fake_scores: Tensor, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor
     ) -> CriticTerms:
-        """The loss's critic term on these scores, plus, where it is weighted, the gradient penalty
-        of `critic` between `real` and `fake` (mixing weights from `self.random`; scaled with the
-        loss under fp16 mixed precision)."""
+        """The loss's critic term on these scores, plus the regularisers that are weighted: the
+        gradient penalty of `critic` between `real` and `fake` (mixing weights from `self.random`),
+        R1 on `real` (on its critic updates), LeCam on the scores. The penalties are scaled with the
+        loss under fp16 mixed precision."""
         loss = self.loss.discriminator(real_scores, fake_scores)
-        penalty = None
+        scale = loss_scale(gradient_scaler(self._trainer), real.device)
+        penalty = r1 = lecam = None
         if self.gradient_penalty_weight:
-            scale = loss_scale(gradient_scaler(self._trainer), real.device)
             penalty = gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
             loss = loss + self.gradient_penalty_weight * penalty
-        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), penalty)
+        if self.r1_gamma and self.critic_updates % self.r1_every == 0:
+            r1 = r1_penalty(critic, real, loss_scale=scale)
+            loss = loss + self.r1_gamma / 2 * self.r1_every * r1
+        if self.lecam is not None:
+            means = self.all_processes_mean(torch.stack([real_scores.detach().mean(), fake_scores.detach().mean()]))
+            lecam = self.lecam(real_scores, fake_scores, means[0], means[1])
+            loss = loss + self.lecam_weight * lecam
+        return CriticTerms(loss, real_scores.detach(), fake_scores.detach(), penalty, r1, lecam)
+
+    def all_processes_mean(self, value: Tensor) -> Tensor:
+        """The mean over the processes of a DDP run (each holds an equal share of the global batch)."""
+        world = self.trainer.world_size if self._trainer else 1
+        return self.trainer.strategy.reduce(value, reduce_op="mean") if world > 1 else value
 
     def fixed_noise(self, n: int, dim: int) -> Tensor:
         """The same `n` latent points at every call: successive pictures show how they move."""
@@ -253,8 +283,9 @@ class AdversarialModel(LightningModule, abc.ABC):
             "train/d_step": float(self.critic_updates),
             "step": float(self.global_step),  # every logger's x axis: generator steps, as the checkpoints say
         }
-        if critic.penalty is not None:
-            metrics["train/gp"] = critic.penalty
+        for name, term in (("gp", critic.penalty), ("r1", critic.r1), ("lecam", critic.lecam)):
+            if term is not None:
+                metrics[f"train/{name}"] = term
         self.log_dict(metrics | self.reported_terms)
 
     def critic_backward(self, *real: Tensor) -> CriticTerms:
@@ -285,9 +316,10 @@ class AdversarialModel(LightningModule, abc.ABC):
             apply_settings(role, optimizer, make, self.schedulers())
         if not self.cuda_graphs:
             return
+        lazy_r1 = bool(self.r1_gamma) and self.r1_every > 1  # which updates apply R1 is decided on the host
         obstacle = graph_obstacle(
             type(self).__name__,
-            self.cuda_graph_safe,
+            self.cuda_graph_safe and not lazy_r1,
             self.compile_nets,
             self.trainer.precision,
             self.trainer.world_size,

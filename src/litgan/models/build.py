@@ -7,6 +7,7 @@ from typing import Any
 
 import hydra
 import yaml
+from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.data.base import GANDataModule, TrainingData
@@ -15,7 +16,7 @@ from litgan.models.contract import Capability
 from litgan.nets.roles import Discriminator, Generator
 from litgan.utils.checkpoints import read_checkpoint, run_config
 from litgan.utils.config_sources import CONFIG_DIR
-from litgan.utils.errors import ConfigError
+from litgan.utils.errors import ConfigError, UserError
 
 
 def group_options(group: str, accepts: Callable[[dict[str, Any]], bool]) -> str:
@@ -104,7 +105,12 @@ def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
         extra["class_names"] = list(datamodule.class_names)
     if model_class.trains_on == TrainingData.DOMAIN_LABELS:
         extra["domain_groups"] = list(datamodule.domain_groups)
-    model = hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, **extra)
+    try:
+        model = hydra.utils.instantiate(cfg.model, data_shape=datamodule.data_shape, **extra)
+    except InstantiationException as error:  # a model's own refusal stays one sentence
+        if isinstance(error.__cause__, UserError):
+            raise error.__cause__ from None
+        raise
     datamodule.batches_per_step = model.n_critic  # each critic update gets a fresh real minibatch
     return model
 

@@ -41,6 +41,8 @@ class CriticTerms(NamedTuple):
     real_scores: Tensor
     fake_scores: Tensor
     penalty: Tensor | None = None  # the gradient penalty, before its weight
+    r1: Tensor | None = None  # R1 on the real minibatch, before its weight (on the steps that apply it)
+    lecam: Tensor | None = None  # LeCam's regulariser, before its weight
 
 
 class SampleGrid(NamedTuple):

@@ -23,6 +23,7 @@ class CycleGAN(AdversarialModel):
     capabilities = Capability.TRANSLATE
     trains_on = TrainingData.UNPAIRED_DOMAINS
     generator_takes = GeneratorInput.IMAGES
+    critic_regularised = False
 
     def __init__(
         self,
