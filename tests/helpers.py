@@ -44,6 +44,11 @@ TINY_NETS = {
         "architecture.discriminator.features=8",
         "architecture.generator.latent_dim=16",
     ],
+    "resnet": [
+        "architecture.generator.width=2",
+        "architecture.discriminator.width=2",
+        "architecture.generator.latent_dim=16",
+    ],
 }
 
 

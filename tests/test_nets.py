@@ -56,3 +56,72 @@ def test_spectral_norm_keeps_every_discriminator_weight_at_unit_spectral_norm(co
         sigma = torch.linalg.matrix_norm(layer.weight.detach().flatten(1), ord=2)
         assert sigma == pytest.approx(1.0, abs=0.1), layer
     assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.generator.modules())
+
+
+def parameters(net) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def test_the_resnets_have_the_parameter_counts_of_the_papers_code():
+    """Counted from the structure of sngan_projection's resnet_32 / snresnet_32 (SNGAN, Miyato et al.
+    2018; with 10 classes, its conditional batch norm and projection) and of improved_wgan_training's
+    gan_cifar_resnet.py (WGAN-GP, 128 channels in both nets, a biased last layer)."""
+    from litgan.nets import ResNetDiscriminator, ResNetGenerator
+
+    cifar = (3, 32, 32)
+    assert parameters(ResNetGenerator(cifar)) == 4_276_739
+    assert parameters(ResNetDiscriminator(cifar)) == 1_053_824
+    assert parameters(ResNetGenerator(cifar, num_classes=10)) == 4_304_387
+    assert parameters(ResNetDiscriminator(cifar, num_classes=10)) == 1_055_104
+    assert parameters(ResNetGenerator(cifar, width=32)) == 1_204_483
+    assert parameters(ResNetDiscriminator(cifar, pooling="mean", head_bias=True)) == 1_053_825
+
+
+@pytest.mark.parametrize("size", [32, 48, 64, 128])
+def test_the_resnet_plans_make_and_judge_images_of_their_size(size):
+    from litgan.nets import ResNetDiscriminator, ResNetGenerator
+
+    generator, discriminator = ResNetGenerator((3, size, size), width=4), ResNetDiscriminator((3, size, size), width=4)
+    images = generator(torch.randn(2, 128))
+    assert images.shape == (2, 3, size, size) and images.abs().max() <= 1
+    assert discriminator(images).shape == (2,)
+
+
+def test_conditional_batch_norm_applies_the_classs_own_scale_and_shift():
+    from litgan.nets.resnet_gan import ConditionalBatchNorm2d
+
+    norm = ConditionalBatchNorm2d(2, num_classes=3).eval()  # eval: the running statistics, 0 and 1
+    with torch.no_grad():
+        norm.scale.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+        norm.shift.weight.copy_(torch.tensor([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]]))
+    x = torch.randn(3, 2, 4, 4)
+    out = norm(x, torch.tensor([2, 0, 1]))
+    plain = x / (1 + norm.norm.eps) ** 0.5
+    for example, label in enumerate([2, 0, 1]):
+        scale, shift = norm.scale.weight[label], norm.shift.weight[label]
+        torch.testing.assert_close(out[example], plain[example] * scale[:, None, None] + shift[:, None, None])
+
+
+def test_the_projection_discriminator_adds_the_class_embeddings_inner_product_with_the_features():
+    from litgan.nets import ResNetDiscriminator
+
+    discriminator = ResNetDiscriminator((3, 32, 32), width=4, num_classes=5)
+    x, labels = torch.randn(4, 3, 32, 32), torch.tensor([0, 3, 3, 4])
+    phi = discriminator.features(x)
+    expected = discriminator.head(phi).squeeze(1) + (discriminator.embedding(labels) * phi).sum(1)
+    torch.testing.assert_close(discriminator(x, labels), expected)
+    assert not torch.allclose(discriminator(x, labels), discriminator(x, torch.tensor([1, 1, 1, 1])))
+
+
+def test_projection_conditioning_needs_nets_that_condition_and_says_which(compose_config):
+    from hydra.utils import instantiate
+
+    from litgan.models.build import build_model
+    from litgan.utils.errors import ConfigError
+
+    cfg = compose_config(["model=cgan", "data=digits", "model.conditioning=projection", "architecture=dcgan"])
+    with pytest.raises(ConfigError, match="conditioning=projection needs nets .*: architecture=resnet, or"):
+        build_model(cfg, instantiate(cfg.data))
+    cfg = compose_config(["model=cgan", "data=digits", "model.conditioning=projection", "architecture=resnet"])
+    model = build_model(cfg, instantiate(cfg.data))
+    assert model.generator.num_classes == 10 and model.discriminator.embedding.num_embeddings == 10

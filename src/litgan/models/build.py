@@ -55,6 +55,20 @@ def check_nets(model_class: type[AdversarialModel], model_cfg: DictConfig) -> No
                 f"{net.__name__} is not a litgan.nets.roles.{role.__name__}: a net subclasses it, so that models can "
                 f'tell what it is (README, "Adding a model").'
             )
+    if model_cfg.get("conditioning") == "projection" and not (
+        generator.conditions_on_classes and discriminator.conditions_on_classes
+    ):
+        native = group_options(
+            "architecture",
+            lambda nets: all(
+                hydra.utils.get_class(nets[role]["_target_"]).conditions_on_classes
+                for role in ("generator", "discriminator")
+            ),
+        )
+        raise ConfigError(
+            f"model.conditioning=projection needs nets with conditional batch norm and a projection head, which "
+            f"{generator.__name__} and {discriminator.__name__} are not: {native}, or model.conditioning=concat."
+        )
     if nets_fit(model_class, generator, discriminator):
         return
     fitting = group_options(

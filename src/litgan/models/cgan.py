@@ -1,9 +1,12 @@
 """Class-conditional GAN (Mirza & Osindero 2014): the same alternation, losses and penalties as
-`GAN`, each term conditioned on the class y, which both nets take as an input."""
+`GAN`, each term conditioned on the class y, which both nets take as an input: concatenated to
+the noise and to the image (`conditioning=concat`, any nets), or through conditional batch norm in
+the generator and a projection head in the discriminator (`conditioning=projection`, Miyato &
+Koyama 2018; nets that declare `conditions_on_classes`)."""
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -27,16 +30,19 @@ class ConditionalGAN(GAN):
         data_shape: Sequence[int],
         num_classes: int | None,
         class_names: Sequence[str] | None = None,
+        conditioning: Literal["concat", "projection"] = "concat",
         **training: Any,
     ) -> None:
         if not num_classes:
             raise ConfigError("ConditionalGAN needs the number of classes of a labelled dataset (num_classes).")
-        super().__init__(
-            partial(ConditionalGenerator, generator, num_classes=num_classes),
-            partial(ConditionalDiscriminator, discriminator, num_classes=num_classes),
-            data_shape,
-            **training,
-        )
+        if conditioning == "projection":
+            nets = partial(generator, num_classes=num_classes), partial(discriminator, num_classes=num_classes)
+        else:
+            nets = (
+                partial(ConditionalGenerator, generator, num_classes=num_classes),
+                partial(ConditionalDiscriminator, discriminator, num_classes=num_classes),
+            )
+        super().__init__(*nets, data_shape, **training)
         self.num_classes = num_classes
         self.class_names = list(class_names or map(str, range(num_classes)))  # the sample picture's rows
 

@@ -5,6 +5,7 @@ from litgan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from litgan.nets.mlp import MLPDiscriminator, MLPGenerator
 from litgan.nets.patchgan import PatchDiscriminator
 from litgan.nets.resnet import ResnetGenerator
+from litgan.nets.resnet_gan import ResNetDiscriminator, ResNetGenerator
 from litgan.nets.stargan import StarGANDiscriminator
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "PatchDiscriminator",
+    "ResNetDiscriminator",
+    "ResNetGenerator",
     "ResnetGenerator",
     "StarGANDiscriminator",
 ]

@@ -14,8 +14,12 @@ class GeneratorInput(enum.Enum):
 
 class Generator(nn.Module):
     takes: ClassVar[GeneratorInput]
+    # takes `num_classes` and is called as G(z, labels): conditional batch norm (model.conditioning=projection)
+    conditions_on_classes: ClassVar[bool] = False
 
 
 class Discriminator(nn.Module):
     # a second head that predicts an image's domain labels (StarGAN's D_cls)
     classifies_domains: ClassVar[bool] = False
+    # takes `num_classes` and is called as D(x, labels): a projection head (model.conditioning=projection)
+    conditions_on_classes: ClassVar[bool] = False
