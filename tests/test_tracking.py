@@ -34,7 +34,7 @@ def test_every_train_call_in_one_process_gets_its_own_finished_run(tmp_path):
     assert a.config["seed"] == 1 and b.config["seed"] == 2
     assert a.tags == ["first"] and (b.group, b.name) == ("mine", "second")
     assert a.exit_code == 0 and b.exit_code == 0
-    assert a.steps("train/g_loss") == [0, 1, 2, 3] == b.steps("train/g_loss")
+    assert a.steps("train/g_loss") == [1, 2, 3, 4] == b.steps("train/g_loss")  # generator steps done
 
 
 def test_a_failed_run_is_marked_failed_and_the_error_reaches_the_user(tmp_path):
@@ -53,13 +53,13 @@ def test_resuming_continues_the_same_run_after_the_checkpoint_step(tmp_path):
     (part1,), (part2,) = offline_runs(tmp_path / "first"), offline_runs(tmp_path / "second")
     assert part1.id == part2.id
     steps1, steps2 = part1.steps("train/g_loss"), part2.steps("train/g_loss")
-    assert steps1 == [0, 1, 2, 3, 4, 5] and steps2 == [6, 7, 8, 9]  # no step repeated, none going back
+    assert steps1 == [1, 2, 3, 4, 5, 6] and steps2 == [7, 8, 9, 10]  # no step repeated, none going back
     assert [row["trainer/global_step"] for row in part2.history if "train/g_loss" in row] == steps2
     # the resumed part's checkpoints know the run too, so a second resume continues it again
     third = run(tmp_path / "third", wandb_overrides(12, f"ckpt_path={second['last_model_path']}"))
     (part3,) = offline_runs(tmp_path / "third")
     assert part3.id == part1.id
-    assert part3.steps("train/g_loss") == [10, 11]
+    assert part3.steps("train/g_loss") == [11, 12]
     assert third["last_model_path"].endswith("last.ckpt")
 
 
@@ -78,7 +78,7 @@ def test_a_run_that_cannot_be_resumed_starts_a_new_one_linked_to_the_old_id(tmp_
         run(tmp_path / "second", wandb_overrides(4, f"ckpt_path={tmp_path / 'foreign.ckpt'}"))
     (new,) = offline_runs(tmp_path / "second")
     assert new.id != "gone/away" and new.config["resumed_from_wandb_id"] == "gone/away"
-    assert new.steps("train/g_loss") == [2, 3]
+    assert new.steps("train/g_loss") == [3, 4]
 
 
 def test_the_summary_holds_last_and_best_values_and_the_best_checkpoint(tmp_path):
@@ -111,7 +111,7 @@ def test_a_job_restarted_in_its_folder_resumes_from_its_last_checkpoint(tmp_path
     run(tmp_path, wandb_overrides(4))
     metrics = run(tmp_path, wandb_overrides(8))
     first, second = offline_runs(tmp_path)
-    assert first.id == second.id and second.steps("train/g_loss") == [4, 5, 6, 7]
+    assert first.id == second.id and second.steps("train/g_loss") == [5, 6, 7, 8]
     assert metrics["train/g_step"] == 8
     cfg = compose_train_config(wandb_overrides(8, "auto_resume=false"), tmp_path / "fresh")
     with open_dict(cfg):

@@ -31,4 +31,7 @@ __all__ = [
 warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
 # Under DDP the metric callbacks log values their torchmetrics states have already reduced over all
 # processes; Lightning cannot tell, and recommends sync_dist=True, which would average equal values.
-warnings.filterwarnings("ignore", message=r"It is recommended to use `self.log\('val/", category=PossibleUserWarning)
+# The logged `step` (every logger's x axis: generator steps) is the same number in every process.
+warnings.filterwarnings(
+    "ignore", message=r"It is recommended to use `self.log\('(val/|step)", category=PossibleUserWarning
+)
