@@ -47,7 +47,8 @@ def test_critic_and_generator_losses_by_hand(compose_config):
     model = build_model(cfg, instantiate(cfg.data))
     real, y = torch.rand(6, 1, 32, 32) * 2 - 1, torch.tensor([0, 1, 2, 3, 4, 5])
     replay = ShardedGenerator(cfg.seed)  # the model's own stream of noise, drawn again
-    loss, _, _, gp = model.critic_loss(real, y)
+    terms = model.critic_loss(real, y)
+    loss, gp = terms.loss, terms.penalty
     fake = model.generator(replay.randn(6, model.latent_dim), y)
     by_hand = (
         nn.functional.softplus(-model.discriminator(real, y)).mean()

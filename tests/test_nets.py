@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from litgan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from litgan.nets.layers import ConditionalBatchNorm2d
 
 
 @pytest.mark.parametrize("shape", [(2,), (1, 8, 8)])
@@ -88,8 +89,6 @@ def test_the_resnet_plans_make_and_judge_images_of_their_size(size):
 
 
 def test_conditional_batch_norm_applies_the_classs_own_scale_and_shift():
-    from litgan.nets.resnet_gan import ConditionalBatchNorm2d
-
     norm = ConditionalBatchNorm2d(2, num_classes=3).eval()  # eval: the running statistics, 0 and 1
     with torch.no_grad():
         norm.scale.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
@@ -102,26 +101,32 @@ def test_conditional_batch_norm_applies_the_classs_own_scale_and_shift():
         torch.testing.assert_close(out[example], plain[example] * scale[:, None, None] + shift[:, None, None])
 
 
-def test_the_projection_discriminator_adds_the_class_embeddings_inner_product_with_the_features():
-    from litgan.nets import ResNetDiscriminator
-
-    discriminator = ResNetDiscriminator((3, 32, 32), width=4, num_classes=5)
-    x, labels = torch.randn(4, 3, 32, 32), torch.tensor([0, 3, 3, 4])
-    phi = discriminator.features(x)
-    expected = discriminator.head(phi).squeeze(1) + (discriminator.embedding(labels) * phi).sum(1)
-    torch.testing.assert_close(discriminator(x, labels), expected)
-    assert not torch.allclose(discriminator(x, labels), discriminator(x, torch.tensor([1, 1, 1, 1])))
-
-
 def test_projection_conditioning_needs_nets_that_condition_and_says_which(compose_config):
     from hydra.utils import instantiate
 
     from litgan.models.build import build_model
     from litgan.utils.errors import ConfigError
 
-    cfg = compose_config(["model=cgan", "data=digits", "model.conditioning=projection", "architecture=dcgan"])
-    with pytest.raises(ConfigError, match="conditioning=projection needs nets .*: architecture=resnet, or"):
+    cfg = compose_config(["model=cgan", "data=digits", "model.conditioning=projection", "architecture=mlp"])
+    with pytest.raises(ConfigError, match="conditioning=projection needs nets .*: architecture=dcgan, resnet, or"):
         build_model(cfg, instantiate(cfg.data))
-    cfg = compose_config(["model=cgan", "data=digits", "model.conditioning=projection", "architecture=resnet"])
-    model = build_model(cfg, instantiate(cfg.data))
-    assert model.generator.num_classes == 10 and model.discriminator.embedding.num_embeddings == 10
+    for architecture in ("dcgan", "resnet"):
+        cfg = compose_config(
+            ["model=cgan", "data=digits", "model.conditioning=projection", f"architecture={architecture}"]
+        )
+        model = build_model(cfg, instantiate(cfg.data))
+        assert model.discriminator.embedding.num_embeddings == 10
+        norms = [m for m in model.generator.modules() if isinstance(m, ConditionalBatchNorm2d)]
+        assert norms and all(norm.scale.num_embeddings == 10 for norm in norms)
+
+
+@pytest.mark.parametrize("architecture", ["dcgan", "resnet"])
+def test_both_image_discriminators_project_the_class_onto_their_features(architecture):
+    from litgan.nets import DCGANDiscriminator, ResNetDiscriminator
+
+    net = {"dcgan": DCGANDiscriminator((3, 32, 32), features=4, num_classes=5),
+           "resnet": ResNetDiscriminator((3, 32, 32), width=4, num_classes=5)}[architecture]  # fmt: skip
+    x, labels = torch.randn(4, 3, 32, 32), torch.tensor([0, 3, 3, 4])
+    phi = net.features(x).flatten(1)
+    expected = net.head(phi).squeeze(1) + (net.embedding(labels) * phi).sum(1)
+    torch.testing.assert_close(net(x, labels), expected)

@@ -94,7 +94,8 @@ def test_discriminator_loss_by_hand(compose_config):
     G, D = model.generator, model.discriminator
     x, labels = torch.rand(3, 3, 32, 32) * 2 - 1, torch.tensor([[1.0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 1, 1]])
     replay = ShardedGenerator(cfg.seed)
-    loss, _, _, gp = model.critic_loss(x, labels)
+    terms = model.critic_loss(x, labels)
+    loss, gp = terms.loss, terms.penalty
     fake = G(x, by_hand_targets(replay, 3)).detach()
     alpha = replay.rand(3).view(3, 1, 1, 1)
     mixed = (alpha * x + (1 - alpha) * fake).requires_grad_(True)

@@ -272,3 +272,17 @@ def test_validation_generates_samples_only_where_a_callback_reads_them(compose_c
     cfg = compose_config(["model=gan", f"data={data}", *tiny_overrides(architecture, steps=2)])
     fit(cfg, [seen], limit_val_batches=1, val_check_interval=2)
     assert ("fake" in seen.outputs) is reads and seen.outputs["real"].shape[0] > 0
+
+
+def test_projection_conditioning_resumes_exactly(compose_config, tmp_path):
+    """Conditional batch norm's per-class scales and the projection embedding, under spectral norm."""
+    overrides = [
+        "model=cgan",
+        "data=digits",
+        "model.conditioning=projection",
+        "model.spectral_norm=true",
+        *tiny_overrides("resnet", steps=4),
+    ]
+    straight, _, resumed, _ = straight_and_resumed(compose_config, overrides, 4, tmp_path)
+    for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
+        assert torch.equal(p, q), name

@@ -1,6 +1,7 @@
-"""Layer choices every net shares: normalisation, weight initialisation, spectral norm."""
+"""Layer choices every net shares: normalisation (also conditional on the class), weight
+initialisation, spectral norm."""
 
-from torch import nn
+from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from litgan.utils.errors import ConfigError
@@ -22,6 +23,22 @@ def norm_layer(kind: str, channels: int, dims: int = 2) -> nn.Module:
         return nn.InstanceNorm2d(channels)
     allowed = [k for k in NORMS if dims == 2 or k != "instance"]
     raise ConfigError(f"norm must be one of {allowed}, got {kind!r}")
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose scale and shift are the class's own (de Vries et al. 2017; Miyato & Koyama
+    2018's categorical conditional batch norm): scales start at 1, shifts at 0."""
+
+    def __init__(self, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.scale = nn.Embedding(num_classes, channels)
+        self.shift = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.scale.weight)
+        nn.init.zeros_(self.shift.weight)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        return self.norm(x) * self.scale(labels)[:, :, None, None] + self.shift(labels)[:, :, None, None]
 
 
 def normal_init(module: nn.Module, std: float = 0.02) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from litgan.nets.layers import norm_layer
+from litgan.nets.layers import ConditionalBatchNorm2d, norm_layer
 from litgan.nets.roles import Discriminator, Generator, GeneratorInput
 from litgan.utils.errors import ConfigError
 
@@ -50,22 +50,6 @@ def conv(in_channels: int, out_channels: int, kernel: int, gain: float = 1.0) ->
     nn.init.xavier_uniform_(layer.weight, gain)
     nn.init.zeros_(layer.bias)
     return layer
-
-
-class ConditionalBatchNorm2d(nn.Module):
-    """Batch norm whose scale and shift are the class's own (de Vries et al. 2017; Miyato & Koyama
-    2018's categorical conditional batch norm): scales start at 1, shifts at 0."""
-
-    def __init__(self, channels: int, num_classes: int) -> None:
-        super().__init__()
-        self.norm = nn.BatchNorm2d(channels, affine=False)
-        self.scale = nn.Embedding(num_classes, channels)
-        self.shift = nn.Embedding(num_classes, channels)
-        nn.init.ones_(self.scale.weight)
-        nn.init.zeros_(self.shift.weight)
-
-    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
-        return self.norm(x) * self.scale(labels)[:, :, None, None] + self.shift(labels)[:, :, None, None]
 
 
 class GeneratorBlock(nn.Module):
