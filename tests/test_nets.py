@@ -130,3 +130,29 @@ def test_both_image_discriminators_project_the_class_onto_their_features(archite
     phi = net.features(x).flatten(1)
     expected = net.head(phi).squeeze(1) + (net.embedding(labels) * phi).sum(1)
     torch.testing.assert_close(net(x, labels), expected)
+
+
+def test_self_attention_starts_as_the_identity_and_then_mixes_positions():
+    from litgan.nets.resnet_gan import SelfAttention
+
+    attention = SelfAttention(16)
+    x = torch.randn(2, 16, 4, 4)
+    torch.testing.assert_close(attention(x), x)  # gamma starts at 0
+    with torch.no_grad():
+        attention.gamma.fill_(1.0)
+    moved = x.clone()
+    moved[:, :, 0, 0] += 5  # one position changes: every position's output changes
+    assert (attention(moved) - attention(x))[:, :, 1:, 1:].abs().amax() > 0
+
+
+def test_self_attention_goes_where_asked_and_a_width_the_nets_lack_is_refused():
+    from litgan.nets import ResNetDiscriminator, ResNetGenerator
+    from litgan.nets.resnet_gan import SelfAttention
+    from litgan.utils.errors import ConfigError
+
+    generator = ResNetGenerator((3, 32, 32), width=4, attention_at=16)
+    discriminator = ResNetDiscriminator((3, 32, 32), width=4, attention_at=16)
+    assert generator.attention_after == 1 and generator(torch.randn(2, 128)).shape == (2, 3, 32, 32)
+    assert isinstance(discriminator.blocks[1], SelfAttention) and discriminator(torch.randn(2, 3, 32, 32)).shape == (2,)
+    with pytest.raises(ConfigError, match=r"attention_at=12: the nets' feature maps .* are \[8, 16, 32\]"):
+        ResNetGenerator((3, 32, 32), width=4, attention_at=12)

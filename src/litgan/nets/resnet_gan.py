@@ -5,11 +5,13 @@ blocks: BN, ReLU, nearest 2x upsampling, 3x3 conv, BN, ReLU, 3x3 conv, plus an u
 shortcut. Discriminator blocks: ReLU, 3x3 conv, ReLU, 3x3 conv, 2x2 average pooling, plus a 1x1
 shortcut where the shape changes; no normalisation (spectral norm comes with model=sngan). With
 `num_classes`, the generator's batch norms are conditional (a scale and shift per class) and the
-discriminator adds the projection <embed(y), phi(x)> (Miyato & Koyama 2018)."""
+discriminator adds the projection <embed(y), phi(x)> (Miyato & Koyama 2018). `attention_at` puts
+SAGAN's self-attention (Zhang et al. 2019) at a chosen feature-map width."""
 
 import math
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -50,6 +52,33 @@ def conv(in_channels: int, out_channels: int, kernel: int, gain: float = 1.0) ->
     nn.init.xavier_uniform_(layer.weight, gain)
     nn.init.zeros_(layer.bias)
     return layer
+
+
+class SelfAttention(nn.Module):
+    """SAGAN's self-attention (Zhang et al. 2019): every position attends to every other, with
+    queries and keys of C/8 channels; the output joins the input scaled by a learned `gamma` that
+    starts at 0, so the net starts as the one without it."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.query, self.key = conv(channels, channels // 8, 1), conv(channels, channels // 8, 1)
+        self.value = conv(channels, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch, channels, height, width = x.shape
+        query, key = self.query(x).flatten(2), self.key(x).flatten(2)  # (batch, C/8, positions)
+        attention = torch.softmax(query.transpose(1, 2) @ key, dim=-1)  # (batch, positions, positions)
+        attended = (self.value(x).flatten(2) @ attention.transpose(1, 2)).view(batch, channels, height, width)
+        return x + self.gamma * attended
+
+
+def check_attention(attention_at: int | None, sizes: Sequence[int]) -> None:
+    if attention_at is not None and attention_at not in sizes:
+        raise ConfigError(
+            f"attention_at={attention_at}: the nets' feature maps at this image size are {sorted(set(sizes))} "
+            "pixels wide; choose one of them, or null for no self-attention."
+        )
 
 
 class GeneratorBlock(nn.Module):
@@ -104,24 +133,36 @@ class ResNetGenerator(Generator):
     conditions_on_classes = True
 
     def __init__(
-        self, data_shape: Sequence[int], latent_dim: int = 128, width: int = 64, num_classes: int | None = None
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int = 128,
+        width: int = 64,
+        attention_at: int | None = None,
+        num_classes: int | None = None,
     ) -> None:
+        """`attention_at`: SAGAN's self-attention after the block whose output is this many pixels wide."""
         super().__init__()
         channels, size = image_size(data_shape)
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.bottom, multiples = GENERATOR_PLANS[size]
         widths = [width * m for m in multiples]
+        resolutions = [self.bottom * 2 ** (index + 1) for index in range(len(widths) - 1)]
+        check_attention(attention_at, resolutions)
         self.linear = nn.Linear(latent_dim, self.bottom**2 * widths[0])
         nn.init.xavier_uniform_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
         self.blocks = nn.ModuleList(GeneratorBlock(a, b, num_classes) for a, b in zip(widths, widths[1:]))
+        self.attention_after = resolutions.index(attention_at) if attention_at is not None else None
+        self.attention = SelfAttention(widths[self.attention_after + 1]) if attention_at is not None else None
         self.norm = nn.BatchNorm2d(widths[-1])
         self.to_image = conv(widths[-1], channels, 3)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         h = self.linear(z).view(len(z), -1, self.bottom, self.bottom)
-        for block in self.blocks:
+        for index, block in enumerate(self.blocks):
             h = block(h, labels)
+            if index == self.attention_after:
+                h = self.attention(h)
         return self.to_image(F.relu(self.norm(h))).tanh()
 
 
@@ -140,18 +181,25 @@ class ResNetDiscriminator(Discriminator):
         pooling: str = "sum",
         head_bias: bool = False,
         norm: str = "none",
+        attention_at: int | None = None,
         outputs: int = 1,
         num_classes: int | None = None,
     ) -> None:
+        """`attention_at`: SAGAN's self-attention after the block whose output is this many pixels wide."""
         super().__init__()
         if pooling not in ("sum", "mean"):
             raise ConfigError(f"architecture.discriminator.pooling must be 'sum' or 'mean', got {pooling!r}")
         channels, size = image_size(data_shape)
         self.pooling = pooling
-        blocks, in_channels = [], channels
+        blocks: list[nn.Module] = []
+        in_channels, resolution, resolutions = channels, size, []
         for index, (multiple, downsample) in enumerate(DISCRIMINATOR_PLANS[size]):
             blocks.append(DiscriminatorBlock(in_channels, width * multiple, downsample, index == 0, norm))
-            in_channels = width * multiple
+            in_channels, resolution = width * multiple, resolution // 2 if downsample else resolution
+            resolutions.append(resolution)
+            if resolution == attention_at and attention_at not in resolutions[:-1]:
+                blocks.append(SelfAttention(in_channels))
+        check_attention(attention_at, resolutions)
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(in_channels, outputs, bias=head_bias)
         nn.init.xavier_uniform_(self.head.weight)
