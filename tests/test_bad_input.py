@@ -163,6 +163,9 @@ def test_resuming_with_another_model_or_architecture_names_the_differences(compo
             ConfigError, match=r"do not fit this run's model: architecture\.generator\.hidden_dim: 32 -> 64"
         ):
             train(compose_config([*reshaped, f"allow_resume_changes={allowed}"]))
+    # LeCam's anchors are state of the model: adding them cannot continue a checkpoint without them
+    with pytest.raises(ConfigError, match=r"do not fit this run's model: model\.lecam_weight: 0\.0 -> 0\.1"):
+        train(compose_config([*reshaped[:-2], "model.lecam_weight=0.1", reshaped[-1], "allow_resume_changes=true"]))
     assert ring_checkpoint.read_bytes() == saved
 
 

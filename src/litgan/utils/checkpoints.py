@@ -69,13 +69,15 @@ class Change(NamedTuple):
     @property
     def reshapes_the_model(self) -> bool:
         """Whether the checkpoint's weights or optimiser state cannot fit the changed model: another
-        family, net, optimiser or scheduler class, image shape, spectral norm, or an EMA generator
-        added or removed. (A loss has no weights: another loss is a setting.)"""
+        family, net, optimiser or scheduler class, image shape, spectral norm, an EMA generator, LeCam's
+        anchors or projection conditioning added or removed. (A loss has no weights: another loss is a
+        setting.)"""
         return (
             self.key.startswith("architecture.")
             or (self.key.startswith("model.") and self.key.endswith("._target_"))
-            or self.key in ("model.spectral_norm", "data.image_size", "data.channels")
+            or self.key in ("model.spectral_norm", "model.conditioning", "data.image_size", "data.channels")
             or (self.key == "model.ema_decay" and any(value in (None, UNSET) for value in (self.before, self.after)))
+            or (self.key == "model.lecam_weight" and any(value in (0, UNSET) for value in (self.before, self.after)))
         )
 
 
