@@ -42,6 +42,9 @@ def test_train_then_eval_from_the_command_line(tmp_path):
     console = trained.stdout + trained.stderr
     for chatter in ("LeafSpec", "anonymous setting", "GPU available", "Tip:", "FLOPs", "Run history", "Run summary"):
         assert chatter not in console, chatter
+    # offline, W&B's own lines give way to the run's: where the run is, how to see and upload it
+    assert not [line for line in console.splitlines() if line.startswith("wandb:")]
+    assert console.count("W&B run (offline):") == 2  # at the start and in the end-of-run table
     # what the run says instead: where the default model moved another group's setting, a line per
     # validation, and at the end each metric's best and last value, the checkpoints and W&B's run
     assert "model=wgan_gp_toy sets architecture.discriminator.norm=none" in console

@@ -26,6 +26,12 @@ def validation_values(trainer: Trainer) -> dict[str, float]:
 
 
 class RunReport(Callback):
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                if isinstance(logger, WandbLogger):
+                    log.info("%s", "\n".join(wandb_lines(logger.experiment)))
+
     def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         values = validation_values(trainer)
         if trainer.sanity_checking or not trainer.is_global_zero or not values:

@@ -93,9 +93,11 @@ class WandbLogger(LightningWandbLogger):
         # Lightning always passes `anonymous` (None by default), and every W&B release since the
         # setting stopped working prints a warning for it, whatever its value, in every run
         self._wandb_init.pop("anonymous", None)
-        # no history sparklines and summary at the end: the run's own report prints the values, the
-        # run folder and the sync command; W&B's start lines (offline folder) stay
-        self._wandb_init.setdefault("settings", wandb.Settings(quiet=True))
+        # the run's own report says where the run is, how to see and upload it, and its values
+        # (callbacks/report.py): offline, W&B has nothing else to say; online, its link and
+        # warnings stay, without the history sparklines at the end
+        offline = self._wandb_init.get("mode") == "offline" or os.environ.get("WANDB_MODE") in ("offline", "dryrun")
+        self._wandb_init.setdefault("settings", wandb.Settings(silent=True) if offline else wandb.Settings(quiet=True))
         self._checkpoints: list[ModelCheckpoint] = []
         self._finished = False
         self._step = 0  # the last step logged
