@@ -42,10 +42,10 @@ def generate(
     model: AdversarialModel, num_samples: int, batch_size: int, seed: int
 ) -> list[tuple[Tensor, Tensor | None]]:
     """`num_samples` samples, in batches with their classes: those the training metrics would draw
-    with this seed (`seeded_samples`)."""
+    with this seed (`seeded_samples`), kept in host memory (the metrics move each batch back)."""
     batches = seeded_samples(model, num_samples, batch_size, seed)
     total = math.ceil(num_samples / batch_size)
-    return list(tracked(batches, "Generating", long_from=20, total=total))
+    return [(images.cpu(), labels) for images, labels in tracked(batches, "Generating", long_from=20, total=total)]
 
 
 def refuse_oversized(num_samples: int, sample_shape: tuple[int, ...], output_dir: Path) -> None:
@@ -167,7 +167,7 @@ def measure(cfg: DictConfig) -> dict[str, Any]:
         return evaluate_translation(model, datamodule, train_cfg, cfg, report, device)
     refuse_oversized(cfg.num_samples, tuple(datamodule.data_shape), output_dir)
     samples = generate(model, cfg.num_samples, cfg.batch_size, cfg.seed)
-    fake = torch.cat([images.cpu() for images, _ in samples])
+    fake = torch.cat([images for images, _ in samples])
     atomic_save(fake, output_dir / "samples.pt")
     report["num_samples"] = len(fake)
     picture = output_dir / "samples.png"

@@ -12,6 +12,16 @@ from tests.helpers import compose_train_config
 
 pytestmark = pytest.mark.bench
 
+
+def class_spreads(model, datamodule) -> tuple[float, float]:
+    """Within-class pixel spread of 1,000 samples (every class in turn) and of the training data."""
+    real, real_labels = datamodule.make_split("train")[:2]
+    labels = torch.arange(1000) % model.num_classes
+    with torch.no_grad():
+        fake = model.sample(torch.randn(1000, model.latent_dim, generator=torch.Generator().manual_seed(0)), labels)
+    return within_class_std(fake, labels), within_class_std(real, real_labels)
+
+
 # measured 6 December 2026 (seed 42), less a margin: concatenation 0.954, projection 0.527
 ACCURACY_AT_1500 = {"concat": 0.9, "projection": 0.45}
 
@@ -23,11 +33,7 @@ def test_cgan_draws_each_digit_class_recognisably_and_in_many_ways(tmp_path):
     overrides = ["experiment=digits_cgan", "trainer.val_check_interval=6000", "logger=csv", "~callbacks.progress_bar"]
     metrics = train(compose_train_config(overrides, tmp_path))
     model, datamodule, _, _ = load_model(metrics.get("best_model_path") or metrics["last_model_path"])
-    real, real_labels = datamodule.make_split("train")[:2]
-    labels = torch.arange(1000) % model.num_classes
-    with torch.no_grad():
-        fake = model.sample(torch.randn(1000, model.latent_dim, generator=torch.Generator().manual_seed(0)), labels)
-    spread, real_spread = within_class_std(fake, labels), within_class_std(real, real_labels)
+    spread, real_spread = class_spreads(model, datamodule)
     print(f"cgan digits (experiment=digits_cgan): class accuracy {metrics['val/class_accuracy']:.3f}, "
           f"within-class std {spread:.3f} (data {real_spread:.3f}), fid_domain {metrics['val/fid_domain']:.2f}")  # fmt: skip
     assert metrics["val/class_accuracy"] >= 0.97  # the classifier itself scores 0.95 on held-out real digits
@@ -78,11 +84,7 @@ def test_projection_against_concatenation_on_the_digits_at_equal_steps(tmp_path,
         overrides.append("model.spectral_norm=true")
     metrics = train(compose_train_config(overrides, tmp_path))
     model, datamodule, _, _ = load_model(metrics["last_model_path"])
-    real, real_labels = datamodule.make_split("train")[:2]
-    labels = torch.arange(1000) % model.num_classes
-    with torch.no_grad():
-        fake = model.sample(torch.randn(1000, model.latent_dim, generator=torch.Generator().manual_seed(0)), labels)
-    spread, real_spread = within_class_std(fake, labels), within_class_std(real, real_labels)
+    spread, real_spread = class_spreads(model, datamodule)
     print(f"cgan digits, {conditioning}, 1,500 steps: class accuracy {metrics['val/class_accuracy']:.3f}, "
           f"within-class std {spread:.3f} (data {real_spread:.3f}), fid_domain {metrics['val/fid_domain']:.2f}")  # fmt: skip
     assert metrics["val/class_accuracy"] >= ACCURACY_AT_1500[conditioning]

@@ -217,12 +217,14 @@ class AdversarialModel(LightningModule, abc.ABC):
         R1 on `real` (on its critic updates), LeCam on the scores. The penalties are scaled with the
         loss under fp16 mixed precision."""
         loss = self.loss.discriminator(real_scores, fake_scores)
-        scale = loss_scale(gradient_scaler(self._trainer), real.device)
+        r1_now = bool(self.r1_gamma) and self.critic_updates % self.r1_every == 0
+        penalised = bool(self.gradient_penalty_weight) or r1_now
+        scale = loss_scale(gradient_scaler(self._trainer), real.device) if penalised else None
         penalty = r1 = lecam = None
         if self.gradient_penalty_weight:
             penalty = gradient_penalty(critic, real, fake, self.random.rand(len(real)), loss_scale=scale)
             loss = loss + self.gradient_penalty_weight * penalty
-        if self.r1_gamma and self.critic_updates % self.r1_every == 0:
+        if r1_now:
             r1 = r1_penalty(critic, real, loss_scale=scale)
             loss = loss + self.r1_gamma / 2 * self.r1_every * r1
         if self.lecam is not None:
