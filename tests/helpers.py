@@ -49,6 +49,15 @@ TINY_NETS = {
         "architecture.discriminator.width=2",
         "architecture.generator.latent_dim=16",
     ],
+    "stylegan2": [
+        "architecture.generator.latent_dim=16",
+        "architecture.generator.w_dim=16",
+        "architecture.generator.mapping_layers=2",
+        "architecture.generator.channel_base=128",
+        "architecture.generator.channel_max=16",
+        "architecture.discriminator.channel_base=128",
+        "architecture.discriminator.channel_max=16",
+    ],
 }
 
 

@@ -69,6 +69,13 @@ def test_config_values_are_checked_at_start_up(compose_config, tmp_path, overrid
     assert not (tmp_path / "checkpoints").exists()
 
 
+def test_nets_the_model_cannot_use_are_refused_before_their_parameters_are_checked(compose_config):
+    """The default model's preset sets architecture.discriminator.norm, which StyleGAN2's nets lack:
+    the sentence is about the misfit, and names the model the nets are for."""
+    with pytest.raises(ConfigError, match=r"GAN needs a generator that takes noise vectors.*model=stylegan2\.$"):
+        train(compose_config(["architecture=stylegan2", "trainer.max_steps=2"]))
+
+
 def test_every_bad_value_is_named_at_once(compose_config):
     with pytest.raises(ConfigError) as error:
         train(compose_config([*tiny_overrides(), "data.batch_size=0", "model.n_critic=0", "trainer.max_steps=abc"]))

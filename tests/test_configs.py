@@ -17,7 +17,7 @@ MODELS = sorted(
 )  # _shared: a block
 LOSSES = sorted(p.stem for p in Path(CONFIG_DIR, "loss").glob("*.yaml"))
 # the generative architectures; the translation ones are tested with their models
-ARCHITECTURES = ["mlp", "dcgan", "resnet"]
+ARCHITECTURES = ["mlp", "dcgan", "resnet", "stylegan2"]
 EMBEDDED_DATA = ["ring", "grid", "swissroll", "digits", "shapes"]
 SMALL = {"shapes": ["data.num_samples=512", "data.num_val_samples=64"]}  # fewer generated scenes: speed
 FILE_DATA = ["mnist", "fashion_mnist", "cifar10", "image_folder", "unpaired_folder", "celeba"]
@@ -34,6 +34,7 @@ def test_the_groups_are_all_there():
         "resnet",
         "resnet_patchgan",
         "stargan",
+        "stylegan2",
     }
 
 
@@ -44,14 +45,20 @@ def test_every_config_file_says_what_it_is_for():
         assert comment, f"{path} lacks a one-line comment saying what it is for"
 
 
+# the architectures each family's nets come from; every other one is refused, naming these
+FITTING_ARCHITECTURES = {"cyclegan": ["resnet_patchgan"], "stargan": ["stargan"], "stylegan2": ["stylegan2"]}
+NOISE_ARCHITECTURES = ["dcgan", "mlp", "resnet"]
+OWN_DATA = {"cyclegan": "unpaired_shapes", "stargan": "shape_domains"}
+
+
 # Every pair of choices meets at least once: every model with every architecture and dataset (in
 # its preset's loss), and every model with every loss on each architecture's own data. The full
-# product (9 models x 5 losses x 2 architectures x 5 datasets) would add nothing a pair misses:
+# product (10 models x 5 losses x 4 architectures x 5 datasets) would add nothing a pair misses:
 # a loss only sees the discriminator's scores.
 COMBINATIONS = sorted(
     {(model, "preset", architecture, data) for model, architecture, data in itertools.product(MODELS, ARCHITECTURES, EMBEDDED_DATA)}
     | {(model, loss, architecture, data) for model, loss in itertools.product(MODELS, LOSSES)
-       for architecture, data in (("mlp", "ring"), ("dcgan", "digits"))}
+       for architecture, data in (("mlp", "ring"), ("dcgan", "digits"), ("stylegan2", "digits"))}
 )  # fmt: skip
 
 
@@ -65,10 +72,11 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     )
     if chosen_loss:
         assert cfg.loss._target_.lower().endswith(loss.replace("_", "") + "loss")
-    check_config(cfg, TRAIN_OPTIONS)  # the start-up checks accept every shipped combination
+    if architecture in FITTING_ARCHITECTURES.get(model, NOISE_ARCHITECTURES):
+        check_config(cfg, TRAIN_OPTIONS)  # the start-up checks accept every combination that fits
     datamodule = instantiate(cfg.data)
-    if model in TRANSLATION_MODELS:  # every dataset here has a single domain
-        with pytest.raises(ValueError, match=f"trains on {TRANSLATION_MODELS[model]}"):
+    if architecture not in FITTING_ARCHITECTURES.get(model, NOISE_ARCHITECTURES):
+        with pytest.raises(ValueError, match="needs a generator that takes"):
             build_model(cfg, datamodule)
         return
     if model == "cgan" and data in POINT_DATA:
@@ -77,7 +85,7 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
         ):
             build_model(cfg, datamodule)
         return
-    if architecture in ("dcgan", "resnet") and data in POINT_DATA:
+    if architecture != "mlp" and data in POINT_DATA:
         with pytest.raises(UserError, match=rf"architecture={architecture} works on square images.*shape \(2,\)"):
             build_model(cfg, datamodule)
         return
@@ -86,14 +94,9 @@ def test_every_combination_trains_a_few_steps_or_is_refused_in_one_sentence(
     assert trainer.global_step == 2 and built.critic_updates == 2 * cfg.model.n_critic
 
 
-# the architectures each family's nets come from; every other one is refused, naming these
-FITTING_ARCHITECTURES = {"cyclegan": ["resnet_patchgan"], "stargan": ["stargan"]}
-OWN_DATA = {"cyclegan": "unpaired_shapes", "stargan": "shape_domains"}
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_every_architecture_builds_or_is_refused_naming_those_that_fit(compose_config, model):
-    fitting = FITTING_ARCHITECTURES.get(model, ["dcgan", "mlp", "resnet"])
+    fitting = FITTING_ARCHITECTURES.get(model, NOISE_ARCHITECTURES)
     for architecture in sorted(p.stem for p in Path(CONFIG_DIR, "architecture").glob("*.yaml")):
         cfg = compose_config(
             [f"model={model}", f"architecture={architecture}", f"data={OWN_DATA.get(model, 'digits')}"]
@@ -102,7 +105,9 @@ def test_every_architecture_builds_or_is_refused_naming_those_that_fit(compose_c
             build_model(cfg, instantiate(cfg.data))
         else:
             with pytest.raises(
-                ValueError, match=f"needs a generator that takes .*: use architecture={', '.join(fitting)}\\.$"
+                ValueError,
+                match=f"needs a generator that takes .*: use architecture={', '.join(fitting)}, or, for these nets, "
+                "model=[a-z0-9_, ]+\\.$",
             ):
                 build_model(cfg, instantiate(cfg.data))
 
@@ -222,6 +227,7 @@ def test_translation_models_train_with_every_loss_on_their_embedded_task(compose
 
 @pytest.mark.parametrize("model", sorted(set(MODELS) - set(TRANSLATION_MODELS)))
 def test_generative_models_refuse_translation_data(compose_config, model):
-    cfg = compose_config([f"model={model}", "data=unpaired_shapes", "architecture=dcgan"])
+    architecture = FITTING_ARCHITECTURES.get(model, NOISE_ARCHITECTURES)[0]
+    cfg = compose_config([f"model={model}", "data=unpaired_shapes", f"architecture={architecture}"])
     with pytest.raises(ValueError, match="trains on one dataset"):
         build_model(cfg, instantiate(cfg.data))

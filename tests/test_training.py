@@ -174,12 +174,15 @@ def flat_state(model, trainer):
         ("sngan", "ring", []),
         # lazy R1 on every second critic update, and LeCam's anchors, which the checkpoint carries
         ("gan", "ring", ["model.r1_gamma=1.0", "model.r1_every=2", "model.lecam_weight=0.1"]),
+        # style mixing and noise maps drawn each pass, lazy R1 and path lengths (their target resumes)
+        ("stylegan2", "digits", ["model.r1_every=2", "model.path_length_every=2"]),
     ],
 )
 def test_resume_equals_uninterrupted_training(compose_config, tmp_path, model_name, data, options):
     """Train 2N steps; train N, save, resume for N more (mid-epoch): same parameters and optimiser state."""
     n = 5
-    overrides = [f"model={model_name}", f"data={data}", *tiny_overrides(steps=2 * n), *options]
+    architecture = "stylegan2" if model_name == "stylegan2" else "mlp"
+    overrides = [f"model={model_name}", f"data={data}", *tiny_overrides(architecture, steps=2 * n), *options]
     straight, straight_trainer, resumed, resumed_trainer = straight_and_resumed(
         compose_config, overrides, 2 * n, tmp_path
     )

@@ -17,7 +17,7 @@ from lightning.pytorch.strategies import DDPStrategy
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from litgan.loggers.wandb import WandbLogger, choose_wandb_mode, stored_wandb_id
-from litgan.models.build import build_model
+from litgan.models.build import build_model, chosen_model_class
 from litgan.utils.checkpoints import config_changes, read_checkpoint, run_config
 from litgan.utils.config_checks import TRAIN_OPTIONS, check_config, require_available_device
 from litgan.utils.config_sources import CONFIG_DIR, settings_from_other_groups
@@ -133,6 +133,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
     quiet_library_chatter()
+    chosen_model_class(cfg)
     check_config(cfg, TRAIN_OPTIONS)
     require_available_device(
         "trainer.accelerator",

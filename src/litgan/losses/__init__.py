@@ -8,7 +8,14 @@ from litgan.losses.adversarial import (
     NonSaturatingLoss,
     WassersteinLoss,
 )
-from litgan.losses.penalties import LeCamAnchors, clip_weights, gradient_penalty, r1_penalty
+from litgan.losses.penalties import (
+    LeCamAnchors,
+    PathLengthTarget,
+    clip_weights,
+    gradient_penalty,
+    path_lengths,
+    r1_penalty,
+)
 
 __all__ = [
     "AdversarialLoss",
@@ -17,8 +24,10 @@ __all__ = [
     "LeastSquaresLoss",
     "MinimaxLoss",
     "NonSaturatingLoss",
+    "PathLengthTarget",
     "WassersteinLoss",
     "clip_weights",
     "gradient_penalty",
+    "path_lengths",
     "r1_penalty",
 ]

@@ -1,5 +1,6 @@
 """Ways of keeping a critic well behaved: Lipschitz constraints (gradient penalty, clipping), R1
-on real data, and LeCam's anchoring of the scores."""
+on real data, and LeCam's anchoring of the scores; and one for a generator: StyleGAN2's path-length
+regularisation."""
 
 from collections.abc import Callable
 
@@ -70,6 +71,33 @@ class LeCamAnchors(nn.Module):
         debias = 1 - self.decay ** self.updates.float()
         anchor_real, anchor_fake = self.real / debias, self.fake / debias
         return (real_scores - anchor_fake).relu().pow(2).mean() + (anchor_real - fake_scores).relu().pow(2).mean()
+
+
+def path_lengths(
+    synthesis: Callable[[Tensor], Tensor], ws: Tensor, image_noise: Tensor, loss_scale: float | Tensor | None = None
+) -> Tensor:
+    """Karras et al. 2020, eq. 4's ||J_w^T y||_2 for each example, y ~ N(0, I) / sqrt(pixels) given
+    as `image_noise`: one backward pass of sum(G(w) * y) to the styles `ws` (batch, num_ws, w_dim),
+    whose squared norms are averaged over the style inputs as their code does. Differentiable
+    again; `loss_scale` as in `gradient_penalty`."""
+    grad = input_gradient(lambda w: synthesis(w) * image_noise, ws, loss_scale)
+    return grad.square().sum(2).mean(1).sqrt()
+
+
+class PathLengthTarget(nn.Module):
+    """StyleGAN2's target path length: a moving average of the mean length (decay 0.01 per
+    regularised step), and the penalty E[(length - target)^2]. Its buffer is in the checkpoint."""
+
+    def __init__(self, decay: float = 0.01) -> None:
+        super().__init__()
+        self.decay = decay
+        self.register_buffer("mean", torch.zeros(()))
+
+    def forward(self, lengths: Tensor, mean_length: Tensor) -> Tensor:
+        """Move the target toward this step's mean length (over all processes), then the penalty."""
+        with torch.no_grad():
+            self.mean.lerp_(mean_length.detach(), self.decay)
+        return (lengths - self.mean).square().mean()
 
 
 @torch.no_grad()

@@ -8,6 +8,7 @@ from litgan.models.contract import Capability, CriticTerms
 from litgan.models.cyclegan import CycleGAN
 from litgan.models.gan import GAN
 from litgan.models.stargan import StarGAN
+from litgan.models.stylegan2 import StyleGAN2
 
 __all__ = [
     "AdversarialModel",
@@ -18,5 +19,6 @@ __all__ = [
     "CycleGAN",
     "GAN",
     "StarGAN",
+    "StyleGAN2",
     "TrainingData",
 ]

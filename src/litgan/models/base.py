@@ -240,7 +240,8 @@ class AdversarialModel(LightningModule, abc.ABC):
 
     def fixed_noise(self, n: int, dim: int) -> Tensor:
         """The same `n` latent points at every call: successive pictures show how they move."""
-        return torch.randn(n, dim, generator=torch.Generator(self.device).manual_seed(0), device=self.device)
+        seeded = torch.Generator(self.device).manual_seed(0)
+        return torch.randn(n, dim, generator=seeded, device=self.device, dtype=self.dtype)
 
     def report(self, **terms: Tensor) -> None:
         """A family's own loss terms (e.g. the cycle loss), logged as train/<name> with the step's
@@ -251,6 +252,7 @@ class AdversarialModel(LightningModule, abc.ABC):
 
     def training_step(self, batch: tuple[Tensor, ...]) -> None:
         opt_g, opt_d = self.optimizers()
+        self.reported_terms = {}  # a term a family computes on some steps only is logged on those
         minibatches = list(zip(*(tensor.chunk(self.n_critic) for tensor in batch)))  # (x,) or (x, y) each
 
         with self.toggled_optimizer(opt_d):

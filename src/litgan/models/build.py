@@ -79,30 +79,45 @@ def check_nets(model_class: type[AdversarialModel], model_cfg: DictConfig) -> No
             hydra.utils.get_class(nets["discriminator"]["_target_"]),
         ),
     )
+    families = group_options(
+        "model",
+        lambda config: (
+            "_target_" in (config.get("model") or {})
+            and nets_fit(hydra.utils.get_class(config["model"]["_target_"]), generator, discriminator)
+        ),
+    )
     needs = "with" if model_class.discriminator_classifies_domains else "without"
     has = "a" if discriminator.classifies_domains else "no"
     raise ConfigError(
         f"{model_class.__name__} needs a generator that takes {model_class.generator_takes.value} and a discriminator "
         f"{needs} a domain classifier, and this architecture has {generator.__name__} (takes {generator.takes.value}) "
-        f"and {discriminator.__name__} ({has} domain classifier): use {fitting}."
+        f"and {discriminator.__name__} ({has} domain classifier): use {fitting}"
+        + (f", or, for these nets, {families}." if families != "model=" else ".")
     )
 
 
-def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
-    """The model for this data: nets are built for the dataset's sample shape (and classes or
-    domain labels, for the families that declare they use them); a model and data that do not
-    fit each other are refused."""
+def chosen_model_class(cfg: DictConfig) -> type[AdversarialModel]:
+    """The model family the config chooses, once its architecture's nets are known to fit it: checked
+    before the config's keys, whose complaint about a net's parameter would hide the misfit."""
     if "_target_" not in cfg.model:  # model=_shared, the block the presets start from
         models = group_options("model", lambda config: True)
         raise ConfigError(f"The chosen model config names no model class: choose a model preset, {models}.")
     model_class: type[AdversarialModel] = hydra.utils.get_class(cfg.model._target_)
+    check_nets(model_class, cfg.model)
+    return model_class
+
+
+def build_model(cfg: DictConfig, datamodule: GANDataModule) -> AdversarialModel:
+    """The model for this data: nets are built for the dataset's sample shape (and classes or
+    domain labels, for the families that declare they use them); a model and nets, or a model and
+    data, that do not fit each other are refused."""
+    model_class = chosen_model_class(cfg)
     if not datamodule.provides(model_class.trains_on):
         fitting = data_options(lambda data: data.provides(model_class.trains_on))
         raise ConfigError(
             f"{model_class.__name__} trains on {model_class.trains_on.value}, which {type(datamodule).__name__} does "
             f"not provide; data that does: {fitting}."
         )
-    check_nets(model_class, cfg.model)
     if Capability.CONDITION in model_class.capabilities and not datamodule.num_classes:
         raise ConfigError(
             f"{model_class.__name__} needs a labelled dataset, and {type(datamodule).__name__} has no labels: "

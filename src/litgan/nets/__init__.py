@@ -7,6 +7,7 @@ from litgan.nets.patchgan import PatchDiscriminator
 from litgan.nets.resnet import ResnetGenerator
 from litgan.nets.resnet_gan import ResNetDiscriminator, ResNetGenerator
 from litgan.nets.stargan import StarGANDiscriminator
+from litgan.nets.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 
 __all__ = [
     "ConditionalDiscriminator",
@@ -20,4 +21,6 @@ __all__ = [
     "ResNetGenerator",
     "ResnetGenerator",
     "StarGANDiscriminator",
+    "StyleGAN2Discriminator",
+    "StyleGAN2Generator",
 ]

@@ -9,6 +9,7 @@ from torch import nn
 
 class GeneratorInput(enum.Enum):
     NOISE = "noise vectors"  # samples from a latent code: GAN, WGAN, cGAN, BiGAN
+    STYLES = "noise vectors mapped to per-layer styles, with noise maps"  # StyleGAN2
     IMAGES = "images"  # image-to-image translation: CycleGAN, StarGAN
 
 
