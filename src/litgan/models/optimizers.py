@@ -10,22 +10,23 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torch.optim import Optimizer
 
-# torch optimisers with a fused GPU implementation (one kernel updates every tensor), and those with
-# a multi-tensor one (one call per operation for all tensors), which on the CPU gives the same numbers
-# as their default loop over tensors
+# torch optimisers with a fused implementation on the GPU and the CPU (one kernel updates every
+# tensor), and those with a multi-tensor one (one call per operation for all tensors)
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+FUSED_DEVICES = ("cuda", "cpu")
 FOREACH_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.RMSprop)
 
 
 def make_optimizer(
     make: Callable[..., Optimizer], parameters: Iterator[nn.Parameter], device: torch.device
 ) -> Optimizer:
-    """On a GPU, torch's Adam, AdamW and SGD update all tensors in one fused kernel; elsewhere
-    they, and RMSprop, use their multi-tensor implementation, whose numbers on the CPU are those
-    of the default loop over tensors. A config that sets `fused` or `foreach` is obeyed."""
+    """torch's Adam, AdamW and SGD update all tensors in one fused kernel on the GPU and the CPU
+    (whose numbers differ from torch's default loop over tensors in the last bits); RMSprop, and
+    they on other devices, use their multi-tensor implementation. A config that sets `fused` or
+    `foreach` is obeyed."""
     if not isinstance(make, functools.partial) or {"fused", "foreach"} & make.keywords.keys():
         return make(parameters)
-    if make.func in FUSED_OPTIMIZERS and device.type == "cuda":
+    if make.func in FUSED_OPTIMIZERS and device.type in FUSED_DEVICES:
         return make(parameters, fused=True)
     if make.func in FOREACH_OPTIMIZERS:
         return make(parameters, foreach=True)
