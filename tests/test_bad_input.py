@@ -252,6 +252,7 @@ def test_eval_refuses_a_checkpoint_and_a_folder_together(tmp_path, ring_checkpoi
             r"trainer\.accelerator=tpu, but PyTorch finds no TPU on this machine: use trainer=cpu",
         ),
         ("trainer.accelerator=banana", r"trainer\.accelerator=banana is not a device PyTorch Lightning knows"),
+        ("trainer.sync_batchnorm=true", r"trainer\.sync_batchnorm=true needs GPUs"),
     ],
 )
 def test_values_that_would_fail_mid_run_are_refused_at_start_up(compose_config, tmp_path, override, sentence):

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from lightning import Callback, LightningDataModule, Trainer
 from lightning.pytorch.accelerators import CPUAccelerator
@@ -126,6 +127,10 @@ def identify_wandb_run(cfg: DictConfig, stored: dict[str, Any] | None) -> None:
         wandb_cfg.name = wandb_cfg.get("name") or job_name()
 
 
+def runs_on_gpus(accelerator: str | None) -> bool:
+    return accelerator in ("gpu", "cuda") or accelerator in (None, "auto") and torch.cuda.is_available()
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     with reason_logged(log, "Training"):
         return fit(cfg)
@@ -140,6 +145,11 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         cfg.trainer.get("accelerator"),
         "trainer=cpu, or trainer=ddp_cpu for DDP on CPU processes",
     )
+    if cfg.trainer.get("sync_batchnorm") and not runs_on_gpus(cfg.trainer.get("accelerator")):
+        raise ConfigError(
+            "trainer.sync_batchnorm=true needs GPUs (torch's SyncBatchNorm runs on CUDA only): on CPU processes "
+            "leave it false, and each process normalises its own share of the batch."
+        )
     if HydraConfig.initialized():
         said = settings_from_other_groups(cfg, HydraConfig.get().runtime.choices, CONFIG_DIR)
         if said:
