@@ -22,7 +22,7 @@ train: $(STAMP) ## train the default model (WGAN-GP on the 8-Gaussian ring); ARG
 	$(BIN)/python src/train.py $(ARGS)
 
 test: $(STAMP) ## run the test suite (unit, end-to-end, DDP on 2 CPU processes, notebooks)
-	LITGAN_NOTEBOOK_STEPS=$${LITGAN_NOTEBOOK_STEPS:-40} $(BIN)/python -m pytest tests notebooks --nbmake -q -n auto $(ARGS)
+	LITGAN_NOTEBOOK_STEPS=$${LITGAN_NOTEBOOK_STEPS:-40} $(BIN)/python -m pytest tests notebooks --nbmake -q -n auto --dist worksteal $(ARGS)
 
 bench: $(STAMP) ## speed against a plain PyTorch loop, and quality runs (minutes; not part of `make test`)
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q $(ARGS)
